@@ -1,0 +1,156 @@
+"""The SKU master: one row per SKU, lowercase id, never deleted."""
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from inventory_site.errors import InventoryError
+
+SKU_ID_MAX_LENGTH = 50
+TEST_SKU_ID = "ce1111"
+
+MSG_SKU_ID_EMPTY = _("A SKU id is required.")
+MSG_SKU_ID_TOO_LONG = _("The SKU id “%(sku_id)s” is longer than %(limit)d characters.")
+MSG_SKU_ID_WHITESPACE = _("The SKU id “%(sku_id)s” contains spaces or control characters.")
+MSG_SKU_DELETE_REFUSED = _("SKUs are never deleted: mark the SKU inactive instead.")
+MSG_TEST_SKU_PROTECTED = _(
+    "The test product ce1111 must stay active in the test environment; it cannot be "
+    "inactivated, moved to prod or deleted."
+)
+
+_SKU_ID_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+class SkuDeletionRefused(InventoryError):
+    """Raised by every path that would delete a SKU row."""
+
+
+def normalize_sku_id(raw: object) -> str:
+    """The internal key of a SKU id: stripped and lowercased.
+
+    Raises ValidationError with a message the user can act on.
+    """
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        raise ValidationError(MSG_SKU_ID_EMPTY, code="sku_id_empty")
+    if len(text) > SKU_ID_MAX_LENGTH:
+        raise ValidationError(
+            MSG_SKU_ID_TOO_LONG,
+            code="sku_id_too_long",
+            params={"sku_id": text[:60], "limit": SKU_ID_MAX_LENGTH},
+        )
+    if _SKU_ID_FORBIDDEN.search(text):
+        raise ValidationError(MSG_SKU_ID_WHITESPACE, code="sku_id_whitespace", params={"sku_id": text})
+    return text.lower()
+
+
+class LowercaseCharField(models.CharField):
+    """A CharField whose value is lowercased on the way to the database.
+
+    Lookups go through it too (``Sku.objects.get(pk="CE1111")`` finds
+    ``ce1111``), and so do foreign keys pointing at it.
+    """
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        return value.lower() if isinstance(value, str) else value
+
+
+class SkuQuerySet(models.QuerySet):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise SkuDeletionRefused(str(MSG_SKU_DELETE_REFUSED))
+
+    def active(self) -> "SkuQuerySet":
+        return self.filter(status=Sku.Status.ACTIVE)
+
+
+class Sku(models.Model):
+    class Environment(models.TextChoices):
+        TEST = "test", _("test")
+        PROD = "prod", _("prod")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        INACTIVE = "inactive", _("inactive")
+
+    sku_id = LowercaseCharField(_("SKU id"), max_length=SKU_ID_MAX_LENGTH, primary_key=True)
+    original_sku = models.CharField(
+        _("original SKU"),
+        max_length=SKU_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text=_("The id as it was first entered, case kept."),
+    )
+    sku_name = models.CharField(_("name"), max_length=200)
+    allow_oversell = models.BooleanField(_("allow oversell"), default=False)
+    environment = models.CharField(
+        _("environment"), max_length=10, choices=Environment.choices, default=Environment.PROD
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    aliases = models.JSONField(
+        _("aliases"),
+        default=dict,
+        blank=True,
+        help_text=_("Other spellings of this SKU, e.g. per store, case kept."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SkuQuerySet.as_manager()
+
+    class Meta:
+        db_table = "sku_master"
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKUs")
+        ordering = ["sku_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(environment__in=["test", "prod"]), name="sku_master_environment_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "inactive"]), name="sku_master_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(sku_id=Lower("sku_id")), name="sku_master_id_lower"),
+            models.CheckConstraint(
+                condition=~Q(sku_id=TEST_SKU_ID) | Q(status="active", environment="test"),
+                name="sku_master_ce1111_active_test",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["environment", "status"], name="sku_master_env_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_sku or self.sku_id
+
+    @property
+    def display_id(self) -> str:
+        return self.original_sku or self.sku_id
+
+    def normalize(self) -> None:
+        """Keep the case as entered in ``original_sku``; lowercase the key."""
+        raw = "" if self.sku_id is None else str(self.sku_id).strip()
+        if raw and not self.original_sku:
+            self.original_sku = raw
+        self.sku_id = normalize_sku_id(raw)
+
+    def clean(self) -> None:
+        if self.sku_id == TEST_SKU_ID and (
+            self.status != self.Status.ACTIVE or self.environment != self.Environment.TEST
+        ):
+            raise ValidationError(MSG_TEST_SKU_PROTECTED, code="test_sku_protected")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalize()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise SkuDeletionRefused(str(MSG_SKU_DELETE_REFUSED))

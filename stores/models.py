@@ -1,0 +1,145 @@
+"""Stores and the per-store registration of SKUs (the platform id mapping)."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from stores.crypto import decrypt_secret, mask_secret
+
+RAKUTEN_DEFAULT_BASE_URL = "https://api.rms.rakuten.co.jp"
+
+
+class Store(models.Model):
+    class Platform(models.TextChoices):
+        RAKUTEN = "rakuten", _("Rakuten Ichiba")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        INACTIVE = "inactive", _("inactive")
+
+    store_id = models.CharField(_("store id"), max_length=50, primary_key=True)
+    store_name = models.CharField(_("name"), max_length=100)
+    platform_type = models.CharField(
+        _("platform"), max_length=20, choices=Platform.choices, default=Platform.RAKUTEN
+    )
+    api_config = models.JSONField(
+        _("API settings"),
+        default=dict,
+        blank=True,
+        help_text=_("Non-secret settings such as base_url and shop_url. Never credentials."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    safety_stock = models.PositiveIntegerField(
+        _("safety stock"),
+        default=0,
+        help_text=_("Units held back from this store for every SKU (a SKU may override it)."),
+    )
+    # Fernet tokens (stores.crypto); never shown, logged or audited in clear.
+    service_secret_encrypted = models.TextField(_("service secret (encrypted)"), blank=True)
+    license_key_encrypted = models.TextField(_("licence key (encrypted)"), blank=True)
+    last_sku_sync_at = models.DateTimeField(_("last SKU sync"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        db_table = "stores"
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        ordering = ["store_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(platform_type__in=["rakuten"]), name="stores_platform_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "inactive"]), name="stores_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_name} ({self.store_id})"
+
+    @property
+    def base_url(self) -> str:
+        return str(self.api_config.get("base_url") or RAKUTEN_DEFAULT_BASE_URL).rstrip("/")
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.service_secret_encrypted and self.license_key_encrypted)
+
+    def get_service_secret(self) -> str:
+        return decrypt_secret(self.service_secret_encrypted)
+
+    def get_license_key(self) -> str:
+        return decrypt_secret(self.license_key_encrypted)
+
+    @property
+    def service_secret_masked(self) -> str:
+        return mask_secret(self.get_service_secret())
+
+    @property
+    def license_key_masked(self) -> str:
+        return mask_secret(self.get_license_key())
+
+
+class StoreSku(models.Model):
+    """A SKU registered in a store, with the ids the platform knows it by.
+
+    RMS addresses stock by (manageNumber, variantId); variantId is
+    case-sensitive, so ids are kept exactly as the platform spells them.
+    """
+
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="registrations", db_column="store_id"
+    )
+    sku = models.ForeignKey(
+        "skus.Sku", on_delete=models.PROTECT, related_name="registrations", db_column="sku_id"
+    )
+    manage_number = models.CharField(
+        _("item manage number"),
+        max_length=32,
+        blank=True,
+        help_text=_("商品管理番号（商品URL）: the item's id in the store."),
+    )
+    variant_id = models.CharField(
+        _("variant id"),
+        max_length=32,
+        blank=True,
+        help_text=_("SKU管理番号: the variant's id in the item, case-sensitive."),
+    )
+    merchant_sku_id = models.CharField(
+        _("merchant SKU id"),
+        max_length=50,
+        blank=True,
+        help_text=_("システム連携用SKU番号 as the store spells it."),
+    )
+    safety_stock = models.PositiveIntegerField(
+        _("safety stock"),
+        null=True,
+        blank=True,
+        help_text=_("Overrides the store's safety stock for this SKU when set."),
+    )
+    registered_at = models.DateTimeField(_("registered"), auto_now_add=True)
+
+    class Meta:
+        db_table = "store_sku"
+        verbose_name = _("store SKU registration")
+        verbose_name_plural = _("store SKU registrations")
+        ordering = ["store_id", "sku_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "sku"], name="store_sku_store_sku_key"),
+            models.UniqueConstraint(
+                fields=["store", "manage_number", "variant_id"],
+                condition=~Q(variant_id=""),
+                name="store_sku_platform_variant_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}:{self.sku_id}"
+
+    @property
+    def effective_safety_stock(self) -> int:
+        if self.safety_stock is not None:
+            return self.safety_stock
+        return self.store.safety_stock

@@ -1,0 +1,239 @@
+"""Writes to stores, their credentials and their SKU registrations."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from events.actors import Actor
+from events.models import AuditAction
+from events.services import audit_record, outbox_mark
+from inventory_site.errors import InventoryError, validation_message
+from skus.models import Sku
+from stores.crypto import encrypt_secret, rotate_secret
+from stores.models import Store, StoreSku
+
+MSG_STORE_EXISTS = _("The store “%(store_id)s” already exists.")
+MSG_STORE_UNKNOWN = _("Unknown store “%(store_id)s”.")
+MSG_SECRET_IN_API_CONFIG = _(
+    "API settings must not hold credentials (%(keys)s): use the service secret and "
+    "licence key fields, which are encrypted."
+)
+MSG_STORE_FIELD_NOT_EDITABLE = _("These store fields cannot be changed here: %(fields)s.")
+MSG_SKU_UNKNOWN = _("Unknown SKU “%(sku_id)s”.")
+MSG_VARIANT_TAKEN = _(
+    "In store %(store_id)s the variant %(manage_number)s/%(variant_id)s is already "
+    "registered to SKU %(other)s."
+)
+
+STORE_EDITABLE_FIELDS = frozenset({"store_name", "api_config", "status", "safety_stock"})
+_SECRET_KEY_HINTS = ("secret", "license", "licence", "password", "token", "authorization")
+
+
+class StoreInvalid(InventoryError):
+    """The store data breaks a rule; nothing was written."""
+
+
+def _check_api_config(api_config: Any) -> dict[str, Any]:
+    if api_config is None:
+        return {}
+    if not isinstance(api_config, dict):
+        raise StoreInvalid(str(_("API settings must be a JSON object.")))
+    leaking = sorted(
+        key for key in api_config if any(hint in str(key).lower() for hint in _SECRET_KEY_HINTS)
+    )
+    if leaking:
+        raise StoreInvalid(str(MSG_SECRET_IN_API_CONFIG), keys=", ".join(leaking))
+    return api_config
+
+
+def _full_clean(instance: Store | StoreSku) -> None:
+    try:
+        instance.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise StoreInvalid(validation_message(exc)) from exc
+
+
+def store_create(
+    *,
+    store_id: str,
+    store_name: str,
+    actor: Actor,
+    platform_type: str = Store.Platform.RAKUTEN,
+    api_config: dict[str, Any] | None = None,
+    safety_stock: int = 0,
+    service_secret: str = "",
+    license_key: str = "",
+) -> Store:
+    """Create a store; its credentials are encrypted before they are saved and
+    the audit entry says only that they were set."""
+    store = Store(
+        store_id=(store_id or "").strip(),
+        store_name=(store_name or "").strip(),
+        platform_type=platform_type,
+        api_config=_check_api_config(api_config),
+        safety_stock=safety_stock,
+        service_secret_encrypted=encrypt_secret(service_secret.strip()),
+        license_key_encrypted=encrypt_secret(license_key.strip()),
+    )
+    _full_clean(store)
+    with transaction.atomic():
+        if Store.objects.filter(pk=store.store_id).exists():
+            raise StoreInvalid(str(MSG_STORE_EXISTS), store_id=store.store_id)
+        store.save(force_insert=True)
+        audit_record(
+            actor=actor,
+            action=AuditAction.STORE_CREATE,
+            details={
+                "store_id": store.store_id,
+                "store_name": store.store_name,
+                "platform_type": store.platform_type,
+                "api_config": store.api_config,
+                "credentials_set": store.has_credentials,
+            },
+        )
+    return store
+
+
+def _locked_store(store_id: str) -> Store:
+    store = Store.objects.select_for_update().filter(pk=store_id).first()
+    if store is None:
+        raise StoreInvalid(str(MSG_STORE_UNKNOWN), store_id=store_id)
+    return store
+
+
+def store_update(*, store_id: str, actor: Actor, **changes: Any) -> Store:
+    """Change a store's non-secret fields; audited with before and after."""
+    refused = sorted(set(changes) - STORE_EDITABLE_FIELDS)
+    if refused:
+        raise StoreInvalid(str(MSG_STORE_FIELD_NOT_EDITABLE), fields=", ".join(refused))
+    if "api_config" in changes:
+        changes["api_config"] = _check_api_config(changes["api_config"])
+    with transaction.atomic():
+        store = _locked_store(store_id)
+        before = {field: getattr(store, field) for field in changes}
+        for field, value in changes.items():
+            setattr(store, field, value.strip() if isinstance(value, str) else value)
+        changed = [field for field in changes if getattr(store, field) != before[field]]
+        if not changed:
+            return store
+        _full_clean(store)
+        store.save(update_fields=changed)
+        audit_record(
+            actor=actor,
+            action=AuditAction.STORE_UPDATE,
+            details={
+                "store_id": store.store_id,
+                "changes": {f: [before[f], getattr(store, f)] for f in changed},
+            },
+        )
+    return store
+
+
+def store_credentials_set(
+    *,
+    store_id: str,
+    actor: Actor,
+    service_secret: str | None = None,
+    license_key: str | None = None,
+) -> Store:
+    """Replace a store's service secret and/or licence key (None or blank
+    leaves one as it is). Encrypted at rest; the audit entry names which
+    credential changed and never its value."""
+    changed = []
+    with transaction.atomic():
+        store = _locked_store(store_id)
+        if service_secret and service_secret.strip():
+            store.service_secret_encrypted = encrypt_secret(service_secret.strip())
+            changed.append("service_secret")
+        if license_key and license_key.strip():
+            store.license_key_encrypted = encrypt_secret(license_key.strip())
+            changed.append("license_key")
+        if not changed:
+            return store
+        store.save(update_fields=[f"{name}_encrypted" for name in changed])
+        audit_record(
+            actor=actor,
+            action=AuditAction.STORE_CREDENTIALS,
+            details={"store_id": store.store_id, "changed": changed},
+        )
+    return store
+
+
+def store_credentials_rotate() -> int:
+    """Re-encrypt every stored credential under the newest key; returns the
+    number of stores rewritten. Raises CredentialDecryptError, writing
+    nothing, when a credential cannot be opened with any configured key."""
+    count = 0
+    with transaction.atomic(durable=True):
+        for store in Store.objects.select_for_update().order_by("store_id"):
+            store.service_secret_encrypted = rotate_secret(store.service_secret_encrypted)
+            store.license_key_encrypted = rotate_secret(store.license_key_encrypted)
+            store.save(update_fields=["service_secret_encrypted", "license_key_encrypted"])
+            count += 1
+    return count
+
+
+def store_sku_register(
+    *,
+    store_id: str,
+    sku_id: str,
+    actor: Actor,
+    manage_number: str = "",
+    variant_id: str = "",
+    merchant_sku_id: str = "",
+    safety_stock: int | None = None,
+) -> StoreSku:
+    """Register a SKU in a store under the platform's own ids (case kept), or
+    update the ids of an existing registration. Either way the store is due a
+    push of the SKU's stock (outbox)."""
+    manage_number, variant_id = manage_number.strip(), variant_id.strip()
+    with transaction.atomic():
+        store = Store.objects.filter(pk=store_id).first()
+        if store is None:
+            raise StoreInvalid(str(MSG_STORE_UNKNOWN), store_id=store_id)
+        sku = Sku.objects.filter(pk=sku_id).first()
+        if sku is None:
+            raise StoreInvalid(str(MSG_SKU_UNKNOWN), sku_id=sku_id)
+        if variant_id:
+            other = (
+                StoreSku.objects.filter(
+                    store=store, manage_number=manage_number, variant_id=variant_id
+                )
+                .exclude(sku=sku)
+                .first()
+            )
+            if other is not None:
+                raise StoreInvalid(
+                    str(MSG_VARIANT_TAKEN),
+                    store_id=store.store_id,
+                    manage_number=manage_number,
+                    variant_id=variant_id,
+                    other=other.sku_id,
+                )
+        registration = StoreSku.objects.filter(store=store, sku=sku).first()
+        created = registration is None
+        if created:
+            registration = StoreSku(store=store, sku=sku)
+        registration.manage_number = manage_number
+        registration.variant_id = variant_id
+        registration.merchant_sku_id = merchant_sku_id.strip()
+        registration.safety_stock = safety_stock
+        _full_clean(registration)
+        registration.save()
+        outbox_mark(sku_id=sku.sku_id, store_id=store.store_id)
+        if not actor.is_system:
+            audit_record(
+                actor=actor,
+                action=AuditAction.SKU_REGISTER,
+                details={
+                    "store_id": store.store_id,
+                    "sku_id": sku.sku_id,
+                    "manage_number": manage_number,
+                    "variant_id": variant_id,
+                    "merchant_sku_id": registration.merchant_sku_id,
+                    "created": created,
+                },
+            )
+    return registration
