@@ -94,8 +94,13 @@ class InventoryEvent(AppendOnlyModel):
 
     event_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     event_type = models.CharField(_("type"), max_length=20, choices=EventType.choices)
+    # Indexed by (sku, created_at) and (store, order_id) below.
     sku = models.ForeignKey(
-        "skus.Sku", on_delete=models.PROTECT, related_name="events", db_column="sku_id"
+        "skus.Sku",
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_column="sku_id",
+        db_index=False,
     )
     quantity = models.IntegerField(_("quantity"))
     balance_after = models.IntegerField(_("stock after"))
@@ -111,6 +116,7 @@ class InventoryEvent(AppendOnlyModel):
         db_column="store_id",
         null=True,
         blank=True,
+        db_index=False,
     )
     platform_status = models.CharField(_("platform status"), max_length=10, null=True, blank=True)
     order_id = models.CharField(_("order"), max_length=100, null=True, blank=True)
@@ -235,7 +241,10 @@ class PendingPush(models.Model):
         FAILED = "failed", _("failed")
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="pending_pushes", db_column="store_id"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="pending_pushes",
+        db_column="store_id",
     )
     sku = models.ForeignKey(
         "skus.Sku", on_delete=models.PROTECT, related_name="pending_pushes", db_column="sku_id"

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from events.actors import Actor, client_ip
 from events.models import AuditAction
-from events.services import audit_record, test_sku_ensure
+from events.services import audit_record, env_test_sku_ensure
 
 
 @receiver(user_logged_in, dispatch_uid="events.audit_login")
@@ -32,4 +32,4 @@ def ensure_test_sku(sender: Any, using: str = "default", **kwargs: Any) -> None:
     """ce1111 exists after every migrate (and after a test flush)."""
     tables = set(connections[using].introspection.table_names())
     if {"sku_master", "inventory_snapshots", "inventory_events"} <= tables:
-        test_sku_ensure()
+        env_test_sku_ensure()

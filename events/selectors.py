@@ -61,6 +61,6 @@ def oversold_events() -> QuerySet[InventoryEvent]:
 
 def sku_events(*, sku_id: str) -> QuerySet[InventoryEvent]:
     """A SKU's timeline, newest first."""
-    return InventoryEvent.objects.filter(sku_id=sku_id).select_related("store").order_by(
-        "-created_at"
+    return (
+        InventoryEvent.objects.filter(sku_id=sku_id).select_related("store").order_by("-created_at")
     )

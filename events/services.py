@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from events import ledger
 from events.actors import Actor
 from events.models import (
     ORDER_EVENT_TYPES,
@@ -34,7 +35,6 @@ from events.models import (
 )
 from inventory_site.errors import InventoryError
 from skus.models import TEST_SKU_ID, Sku, normalize_sku_id
-from stores.models import Store
 
 logger = logging.getLogger(__name__)
 
@@ -120,72 +120,13 @@ def parse_quantity(value: object, *, allow_zero: bool = False) -> int:
     return quantity
 
 
-def _sku_for_event(sku_id: object) -> Sku:
-    try:
-        key = normalize_sku_id(sku_id)
-    except ValidationError as exc:  # such an id cannot exist
-        raise UnknownSku(str(MSG_UNKNOWN_SKU), sku_id=str(sku_id)[:60]) from exc
-    sku = Sku.objects.filter(pk=key).only("sku_id", "allow_oversell").first()
-    if sku is None:
-        raise UnknownSku(str(MSG_UNKNOWN_SKU), sku_id=key)
-    return sku
+def _refuse_unknown_sku(sku_id: object) -> UnknownSku:
+    return UnknownSku(str(MSG_UNKNOWN_SKU), sku_id=str(sku_id)[:60])
 
 
-def _check_store(store_id: str | None) -> None:
-    if store_id is not None and not Store.objects.filter(pk=store_id).exists():
-        raise UnknownStore(str(MSG_UNKNOWN_STORE), store_id=store_id)
-
-
-# --- the ledger -------------------------------------------------------------
-
-
-def _db_value(model: type, field_name: str, value: Any) -> Any:
-    return model._meta.get_field(field_name).get_db_prep_value(value, connection)
-
-
-_SNAPSHOT_APPLY_SQL = (
-    "UPDATE inventory_snapshots SET internal_available = internal_available + %s, "
-    "last_event_id = %s, updated_at = %s WHERE sku_id = %s{guard} RETURNING internal_available"
-)
-_SNAPSHOT_GUARD_SQL = " AND internal_available + %s >= 0"
-
-# One pending push per active store the SKU is registered in, coalesced: a
-# row already waiting stays one row; a failed row gets a fresh start; a row
-# in backoff keeps its next attempt time (the platform is failing).
-_OUTBOX_SQL = """
-INSERT INTO pending_push (store_id, sku_id, status, attempts, next_attempt_at, last_error,
-                          requested_at, created_at, updated_at)
-SELECT store_sku.store_id, store_sku.sku_id, 'pending', 0, %s, '', %s, %s, %s
-FROM store_sku JOIN stores ON stores.store_id = store_sku.store_id
-WHERE store_sku.sku_id = %s AND stores.status = 'active'
-ON CONFLICT (store_id, sku_id) DO UPDATE SET
-    status = 'pending',
-    requested_at = excluded.requested_at,
-    updated_at = excluded.updated_at,
-    attempts = CASE WHEN pending_push.status = 'failed' THEN 0 ELSE pending_push.attempts END,
-    next_attempt_at = CASE
-        WHEN pending_push.status = 'failed' OR pending_push.attempts = 0
-        THEN excluded.next_attempt_at ELSE pending_push.next_attempt_at END
-"""
-
-
-def outbox_mark(*, sku_id: str, store_id: str | None = None) -> None:
-    """Make a push of ``sku_id`` due in every active store it is registered in
-    (or only in ``store_id``). Runs in the caller's transaction."""
-    now = _db_value(InventoryEvent, "created_at", timezone.now())
-    sql = _OUTBOX_SQL
-    params: list[Any] = [now, now, now, now, sku_id]
-    if store_id is not None:
-        sql = sql.replace("AND stores.status", "AND store_sku.store_id = %s AND stores.status")
-        params.append(store_id)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def _ensure_snapshot(sku_id: str) -> None:
-    InventorySnapshot.objects.bulk_create(
-        [InventorySnapshot(sku_id=sku_id, internal_available=0)], ignore_conflicts=True
-    )
+# Kept for callers outside the ledger; the hot path is in events.ledger.
+outbox_mark = ledger.outbox_mark
+_ensure_snapshot = ledger.ensure_snapshot
 
 
 def event_record(
@@ -222,93 +163,62 @@ def event_record(
     token = token if token is not None else uuid.uuid4().hex
     if not token or len(token) > TOKEN_MAX_LENGTH:
         raise LedgerError(str(MSG_TOKEN_INVALID))
-    sku = _sku_for_event(sku_id)
-    _check_store(store_id)
+    try:
+        key = normalize_sku_id(sku_id)
+    except ValidationError as exc:  # such an id cannot exist
+        raise _refuse_unknown_sku(sku_id) from exc
 
-    existing = InventoryEvent.objects.filter(token=token).first()
-    if existing is not None:
-        return _replayed(existing, sku_id=sku.sku_id, quantity=amount, event_type=event_type)
+    found = ledger.lookup(sku_id=key, token=token, store_id=store_id)
+    if found is None:
+        raise _refuse_unknown_sku(key)
+    if store_id is not None and not found.store_exists:
+        raise UnknownStore(str(MSG_UNKNOWN_STORE), store_id=store_id)
+    if found.existing_event_id is not None:
+        existing = InventoryEvent.objects.get(token=token)
+        return _replayed(existing, sku_id=key, quantity=amount, event_type=event_type)
 
     is_order = event_type in ORDER_EVENT_TYPES
-    guard = amount < 0 and not is_order and not sku.allow_oversell
+    values = {
+        "event_type": event_type,
+        "source": source,
+        "operator": operator[:100],
+        "token": token,
+        "store_id": store_id,
+        "order_id": order_id,
+        "platform_status": platform_status,
+        "reason": reason,
+        "metadata": metadata or {},
+    }
+    apply_args = {
+        "sku_id": key,
+        "amount": amount,
+        "guard": amount < 0 and not is_order and not found.allow_oversell,
+        "flag_oversell": is_order and amount < 0 and not found.allow_oversell,
+        "values": values,
+    }
     nested = connection.in_atomic_block
     try:
         with transaction.atomic(savepoint=False):
-            event = _apply(
-                sku=sku,
-                amount=amount,
-                guard=guard,
-                is_order=is_order,
-                fields={
-                    "event_type": event_type,
-                    "source": source,
-                    "operator": operator[:100],
-                    "token": token,
-                    "store_id": store_id,
-                    "order_id": order_id,
-                    "platform_status": platform_status,
-                    "reason": reason,
-                    "metadata": metadata or {},
-                },
-            )
+            event = ledger.apply(**apply_args)
+            if event is None and not InventorySnapshot.objects.filter(pk=key).exists():
+                ledger.ensure_snapshot(key)
+                event = ledger.apply(**apply_args)
     except IntegrityError:
         # Two writers raced with one token: the other one's event stands.
         existing = None if nested else InventoryEvent.objects.filter(token=token).first()
         if existing is None:
             raise
-        return _replayed(existing, sku_id=sku.sku_id, quantity=amount, event_type=event_type)
+        return _replayed(existing, sku_id=key, quantity=amount, event_type=event_type)
     if event is None:
-        available = InventorySnapshot.objects.get(pk=sku.sku_id).internal_available
+        available = InventorySnapshot.objects.get(pk=key).internal_available
         raise OversellRefused(
             str(MSG_OVERSELL_REFUSED),
-            sku_id=sku.display_id,
+            sku_id=key,
             available=available,
             result=available + amount,
         )
-    return event
-
-
-def _apply(
-    *, sku: Sku, amount: int, guard: bool, is_order: bool, fields: dict[str, Any]
-) -> InventoryEvent | None:
-    """Lock and move the snapshot, insert the event, mark the outbox.
-
-    Returns None, having written nothing, when the guard refuses."""
-    event_id = uuid.uuid4()
-    now = timezone.now()
-    sql = _SNAPSHOT_APPLY_SQL.format(guard=_SNAPSHOT_GUARD_SQL if guard else "")
-    params: list[Any] = [
-        amount,
-        _db_value(InventorySnapshot, "last_event", event_id),
-        _db_value(InventorySnapshot, "updated_at", now),
-        sku.sku_id,
-    ]
-    if guard:
-        params.append(amount)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-        if row is None and not InventorySnapshot.objects.filter(pk=sku.sku_id).exists():
-            _ensure_snapshot(sku.sku_id)
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-    if row is None:
-        return None
-    balance = row[0]
-    event = InventoryEvent(
-        event_id=event_id,
-        sku_id=sku.sku_id,
-        quantity=amount,
-        balance_after=balance,
-        oversold=is_order and amount < 0 and balance < 0 and not sku.allow_oversell,
-        created_at=timezone.now(),
-        **fields,
-    )
-    event.save()
-    if amount != 0:
-        outbox_mark(sku_id=sku.sku_id)
     if event.oversold:
-        logger.warning("oversell: %s now %d after %s", sku.sku_id, balance, event.event_type)
+        logger.warning("oversell: %s now %d after %s", key, event.balance_after, event_type)
     event.replayed = False
     return event
 
@@ -384,7 +294,8 @@ def stock_set(
     with transaction.atomic(savepoint=False):
         snapshot = InventorySnapshot.objects.select_for_update().filter(pk=key).first()
         if snapshot is None:
-            _sku_for_event(key)
+            if not Sku.objects.filter(pk=key).exists():
+                raise _refuse_unknown_sku(key)
             _ensure_snapshot(key)
             snapshot = InventorySnapshot.objects.select_for_update().get(pk=key)
         difference = target - snapshot.internal_available
@@ -454,7 +365,7 @@ def snapshot_rebuild(*, actor: Actor, sku_ids: Iterable[str] | None = None) -> l
 # --- test data ----------------------------------------------------------------
 
 
-def test_sku_ensure() -> Sku:
+def env_test_sku_ensure() -> Sku:
     """The test product ce1111 exists, active, in environment ``test``, with a
     snapshot. Idempotent; run after every migrate."""
     from skus.services import sku_create
@@ -472,7 +383,7 @@ def test_sku_ensure() -> Sku:
     return sku
 
 
-def test_data_reset(*, actor: Actor, stock: int | None = None) -> list[InventoryEvent]:
+def env_test_reset(*, actor: Actor, stock: int | None = None) -> list[InventoryEvent]:
     """Put the test environment back in a known state, audited: ce1111 exists
     and holds ``stock`` (INVENTORY_TEST_RESET_STOCK by default), every other
     SKU of environment ``test`` holds 0. Each change is a TEST_RESET event; no
@@ -482,7 +393,7 @@ def test_data_reset(*, actor: Actor, stock: int | None = None) -> list[Inventory
     if target < 0:
         raise InvalidQuantity(str(MSG_QUANTITY_OUT_OF_RANGE), value=target, limit=QUANTITY_LIMIT)
     with transaction.atomic(durable=True):
-        test_sku_ensure()
+        env_test_sku_ensure()
         events = []
         test_skus = Sku.objects.filter(environment=Sku.Environment.TEST).values_list(
             "sku_id", flat=True

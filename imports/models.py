@@ -30,12 +30,16 @@ class UploadedFile(models.Model):
     file_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     filename = models.CharField(_("file name"), max_length=255)
     original_content = models.TextField(_("content"))
-    token = models.CharField(_("confirm token"), max_length=64, unique=True, default=new_upload_token)
+    token = models.CharField(
+        _("confirm token"), max_length=64, unique=True, default=new_upload_token
+    )
     store = models.ForeignKey(
         "stores.Store", on_delete=models.PROTECT, related_name="uploads", db_column="store_id"
     )
     import_mode = models.CharField(_("import mode"), max_length=20, choices=ImportMode.choices)
-    zero_handling = models.CharField(_("zero handling"), max_length=20, choices=ZeroHandling.choices)
+    zero_handling = models.CharField(
+        _("zero handling"), max_length=20, choices=ZeroHandling.choices
+    )
     operator = models.CharField(_("operator"), max_length=100)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING

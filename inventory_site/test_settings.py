@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("INVENTORY_ALLOW_DEV_SECRETS", "1")
 
-from inventory_site.settings import *  # noqa: E402, F403
+from inventory_site.settings import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -45,7 +45,9 @@ def normalize_sku_id(raw: object) -> str:
             params={"sku_id": text[:60], "limit": SKU_ID_MAX_LENGTH},
         )
     if _SKU_ID_FORBIDDEN.search(text):
-        raise ValidationError(MSG_SKU_ID_WHITESPACE, code="sku_id_whitespace", params={"sku_id": text})
+        raise ValidationError(
+            MSG_SKU_ID_WHITESPACE, code="sku_id_whitespace", params={"sku_id": text}
+        )
     return text.lower()
 
 
@@ -131,6 +133,13 @@ class Sku(models.Model):
     def __str__(self) -> str:
         return self.original_sku or self.sku_id
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.normalize()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise SkuDeletionRefused(str(MSG_SKU_DELETE_REFUSED))
+
     @property
     def display_id(self) -> str:
         return self.original_sku or self.sku_id
@@ -147,10 +156,3 @@ class Sku(models.Model):
             self.status != self.Status.ACTIVE or self.environment != self.Environment.TEST
         ):
             raise ValidationError(MSG_TEST_SKU_PROTECTED, code="test_sku_protected")
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.normalize()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise SkuDeletionRefused(str(MSG_SKU_DELETE_REFUSED))

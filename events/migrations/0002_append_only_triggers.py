@@ -22,7 +22,7 @@ FOR EACH ROW EXECUTE FUNCTION inventory_sync_append_only();
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(CREATE)
+    schema_editor.execute(CREATE, params=None)
     for table in TABLES:
         schema_editor.execute(TRIGGER.format(table=table))
 

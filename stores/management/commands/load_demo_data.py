@@ -1,0 +1,76 @@
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from events.actors import Actor
+from skus.models import Sku
+from skus.services import sku_create
+from stores.models import Store, StoreSku
+from stores.services import store_create, store_sku_register
+
+SANDBOX_URL = "http://127.0.0.1:8765"
+
+DEMO_STORES = [
+    ("demo-tokyo", "Demo Tokyo shop", "demo-tokyo.rakuten.co.jp", 0),
+    ("demo-osaka", "Demo Osaka shop", "demo-osaka.rakuten.co.jp", 0),
+    ("demo-outlet", "Demo Outlet", "demo-outlet.rakuten.co.jp", 2),
+]
+# (SKU id as the merchant writes it, name, initial stock, item manage number)
+DEMO_SKUS = [
+    ("Tshirt-RED-M", "T-shirt red M", 25, "tshirt-red"),
+    ("Tshirt-RED-L", "T-shirt red L", 12, "tshirt-red"),
+    ("Mug-WHITE", "Mug white 350 ml", 40, "mug"),
+    ("Towel-NAVY", "Imabari towel navy", 3, "towel"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo stores (pointed at the RMS sandbox), SKUs and an admin user. Idempotent."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--username", default="admin")
+        parser.add_argument(
+            "--password", help="Admin password (default: a new random one, printed)."
+        )
+
+    def handle(self, *args: Any, username: str, password: str | None, **options: Any) -> None:
+        actor = Actor.cli("demo")
+        with transaction.atomic():
+            for store_id, name, shop_url, safety in DEMO_STORES:
+                if not Store.objects.filter(pk=store_id).exists():
+                    store_create(
+                        store_id=store_id,
+                        store_name=name,
+                        api_config={"base_url": SANDBOX_URL, "shop_url": shop_url},
+                        safety_stock=safety,
+                        service_secret=f"SP-{store_id}-{secrets.token_hex(8)}",
+                        license_key=f"SL-{store_id}-{secrets.token_hex(8)}",
+                        actor=actor,
+                    )
+            for raw_id, name, stock, _manage_number in DEMO_SKUS:
+                if not Sku.objects.filter(pk=raw_id).exists():
+                    sku_create(sku_id=raw_id, sku_name=name, initial_stock=stock, actor=actor)
+            skus = [("CE1111", "ce1111"), *[(raw, mn) for raw, _, _, mn in DEMO_SKUS]]
+            for store_id, *_ in DEMO_STORES:
+                for raw_id, manage_number in skus:
+                    if not StoreSku.objects.filter(store_id=store_id, sku_id=raw_id).exists():
+                        store_sku_register(
+                            store_id=store_id,
+                            sku_id=raw_id,
+                            manage_number=manage_number,
+                            variant_id=raw_id,
+                            merchant_sku_id=raw_id,
+                            actor=actor,
+                        )
+        password = password or secrets.token_urlsafe(12)
+        user, _created = get_user_model().objects.get_or_create(
+            username=username, defaults={"is_staff": True, "is_superuser": True}
+        )
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  admin user: {username}\n  password:   {password}")
