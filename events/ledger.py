@@ -121,14 +121,38 @@ def ensure_snapshot(sku_id: str) -> None:
 
 
 @cache
-def _event_columns() -> tuple[list[Any], str]:
+def _event_fields() -> list[Any]:
     """The event's fields other than the two the snapshot decides."""
-    fields = [
+    return [
         f
         for f in InventoryEvent._meta.concrete_fields
         if f.attname not in ("balance_after", "oversold")
     ]
-    return fields, ", ".join(connection.ops.quote_name(f.column) for f in fields)
+
+
+@cache
+def _statements(vendor: str, guard: bool) -> tuple[str, str]:
+    """(snapshot update, event insert) for a vendor; on PostgreSQL the first
+    is the whole write as one statement and the second is unused. Built from
+    constants and the model's column names only, never from input."""
+    fields = _event_fields()
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    snapshot_sql = _SNAPSHOT_UPDATE.format(guard=_GUARD if guard else "")
+    if vendor != "postgresql":
+        values = ", ".join(["%s"] * (len(fields) + 2))
+        insert = f"INSERT INTO inventory_events ({columns}, balance_after, oversold) "
+        return snapshot_sql, insert + f"VALUES ({values})"
+    values = ", ".join(["%s"] * len(fields))
+    outbox_sql = _OUTBOX_INSERT.format(where="AND %s <> 0 AND EXISTS (SELECT 1 FROM ev)")
+    statement = (
+        f"WITH snap AS ({snapshot_sql}), "  # noqa: S608 (column names from the model)
+        f"ev AS (INSERT INTO inventory_events ({columns}, balance_after, oversold) "
+        f"SELECT {values}, snap.internal_available, (%s AND snap.internal_available < 0) "
+        f"FROM snap RETURNING balance_after, oversold), "
+        f"push AS ({outbox_sql}) "
+        "SELECT balance_after, oversold FROM ev"
+    )
+    return statement, ""
 
 
 def apply(
@@ -148,7 +172,7 @@ def apply(
     """
     event = InventoryEvent(event_id=uuid.uuid4(), sku_id=sku_id, quantity=amount, **values)
     event.created_at = timezone.now()
-    fields, columns = _event_columns()
+    fields = _event_fields()
     event_params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
     snapshot_params: list[Any] = [
         amount,
@@ -158,50 +182,27 @@ def apply(
     ]
     if guard:
         snapshot_params.append(amount)
-    snapshot_sql = _SNAPSHOT_UPDATE.format(guard=_GUARD if guard else "")
+    first_sql, insert_sql = _statements(connection.vendor, guard)
 
     with _cursor() as cursor:
         if connection.vendor == "postgresql":
-            now = event_params[[f.attname for f in fields].index("created_at")]
-            outbox_sql = _OUTBOX_INSERT.format(where="AND %s <> 0 AND EXISTS (SELECT 1 FROM ev)")
-            placeholders = ", ".join(["%s"] * len(fields))
+            now = _prep(InventoryEvent, "created_at", event.created_at)
+            outbox_params = [now, now, now, now, sku_id, amount]
             _execute(
-                cursor,
-                f"WITH snap AS ({snapshot_sql}), "
-                f"ev AS (INSERT INTO inventory_events ({columns}, balance_after, oversold) "
-                f"SELECT {placeholders}, snap.internal_available, "
-                f"(%s AND snap.internal_available < 0) FROM snap RETURNING balance_after, oversold), "
-                f"push AS ({outbox_sql}) "
-                f"SELECT balance_after, oversold FROM ev",
-                [
-                    *snapshot_params,
-                    *event_params,
-                    flag_oversell,
-                    now,
-                    now,
-                    now,
-                    now,
-                    sku_id,
-                    amount,
-                ],
+                cursor, first_sql, [*snapshot_params, *event_params, flag_oversell, *outbox_params]
             )
             row = cursor.fetchone()
             if row is None:
                 return None
             event.balance_after, event.oversold = row
         else:
-            cursor.execute(snapshot_sql, snapshot_params)
+            cursor.execute(first_sql, snapshot_params)
             row = cursor.fetchone()
             if row is None:
                 return None
             event.balance_after = row[0]
             event.oversold = flag_oversell and event.balance_after < 0
-            placeholders = ", ".join(["%s"] * (len(fields) + 2))
-            cursor.execute(
-                f"INSERT INTO inventory_events ({columns}, balance_after, oversold) "
-                f"VALUES ({placeholders})",
-                [*event_params, event.balance_after, event.oversold],
-            )
+            cursor.execute(insert_sql, [*event_params, event.balance_after, event.oversold])
             if amount != 0:
                 outbox_mark(sku_id=sku_id)
     event._state.adding = False
