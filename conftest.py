@@ -1,0 +1,24 @@
+import pytest
+from django.db import connection
+
+from events.actors import Actor
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor(username="alice", ip="192.0.2.10")
+
+
+@pytest.fixture
+def system_actor() -> Actor:
+    return Actor.system("tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` run only against PostgreSQL (CI runs both)."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
