@@ -13,8 +13,19 @@ class InventoryError(Exception):
         return self.message
 
 
-def validation_message(exc: Exception) -> str:
-    """One readable line from a Django ValidationError (or any exception)."""
+def validation_message(exc: Exception, model: type | None = None) -> str:
+    """One readable line from a Django ValidationError, each field's errors
+    led by the field's name (its verbose name when ``model`` is given)."""
+    error_dict = getattr(exc, "error_dict", None)
+    if error_dict:
+        parts = []
+        for field, errors in error_dict.items():
+            label = field
+            if model is not None and field != "__all__":
+                label = str(model._meta.get_field(field).verbose_name)
+            text = " ".join(str(m) for error in errors for m in error.messages)
+            parts.append(text if field == "__all__" else f"{label}: {text}")
+        return " ".join(parts)
     messages = getattr(exc, "messages", None)
     if messages:
         return " ".join(str(message) for message in messages)

@@ -29,7 +29,7 @@ def _full_clean(sku: Sku, *, exclude: list[str] | None = None) -> None:
     try:
         sku.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
-        raise SkuInvalid(validation_message(exc)) from exc
+        raise SkuInvalid(validation_message(exc, Sku)) from exc
 
 
 def sku_create(

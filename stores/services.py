@@ -52,7 +52,7 @@ def _full_clean(instance: Store | StoreSku) -> None:
     try:
         instance.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
-        raise StoreInvalid(validation_message(exc)) from exc
+        raise StoreInvalid(validation_message(exc, type(instance))) from exc
 
 
 def store_create(

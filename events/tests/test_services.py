@@ -362,9 +362,12 @@ class TestAppendOnly:
             "UPDATE inventory_events SET quantity = 5 WHERE event_id = %s",
             "DELETE FROM inventory_events WHERE event_id = %s",
         ):
-            with pytest.raises(DatabaseError, match="append-only"):  # noqa: PT012
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute(sql, [event.event_id])
+            with (
+                pytest.raises(DatabaseError, match="append-only"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql, [event.event_id])
         assert InventoryEvent.objects.get(pk=event.pk).quantity == -1
 
 

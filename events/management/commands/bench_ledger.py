@@ -68,12 +68,13 @@ class Command(BaseCommand):
         if min(n_events, n_skus, writers) < 1 or n_stores < 0:
             raise CommandError("--events, --skus and --writers must be at least 1.")
         vendor = connection.vendor
-        if vendor == "sqlite":
-            settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
-                f"{settings.BASE_DIR}/var/bench_ledger.sqlite3"
-            )
-            (settings.BASE_DIR / "var").mkdir(exist_ok=True)
         old_name = connection.settings_dict["NAME"]
+        # A scratch database of its own, apart from the real one and the tests'.
+        scratch = f"{old_name}_bench_ledger"
+        if vendor == "sqlite":
+            (settings.BASE_DIR / "var").mkdir(exist_ok=True)
+            scratch = str(settings.BASE_DIR / "var" / "bench_ledger.sqlite3")
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = scratch
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         try:
             sku_ids = self._setup(n_skus, n_stores)

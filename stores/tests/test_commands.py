@@ -1,0 +1,56 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from events.models import InventoryEvent, PendingPush
+from skus.models import Sku
+from stores.models import Store, StoreSku
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_load_demo_data_is_idempotent_and_prints_a_working_password(capsys):
+    call_command("load_demo_data")
+    out = capsys.readouterr().out
+    password = out.split("password:")[1].split()[0]
+    user = get_user_model().objects.get(username="admin")
+    assert user.is_staff
+    assert user.check_password(password)
+    counts = (Store.objects.count(), Sku.objects.count(), StoreSku.objects.count())
+    assert counts == (3, 5, 15)
+    assert all(s.api_config["base_url"] == "http://127.0.0.1:8765" for s in Store.objects.all())
+    assert all(s.has_credentials for s in Store.objects.all())
+    events = InventoryEvent.objects.count()
+
+    call_command("load_demo_data", "--password", "chosen-pass-1")
+    assert (Store.objects.count(), Sku.objects.count(), StoreSku.objects.count()) == counts
+    assert InventoryEvent.objects.count() == events
+    assert get_user_model().objects.get(username="admin").check_password("chosen-pass-1")
+    assert PendingPush.objects.count() == 15
+
+
+def test_bench_ledger_runs_and_checks_itself():
+    """The benchmark in its own process (it makes and drops a scratch database)."""
+    env = {**os.environ, "INVENTORY_ALLOW_DEV_SECRETS": "1", "DJANGO_DEBUG": "0"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "bench_ledger", "--events", "60", "--writers", "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "60 events, 1 SKU(s), 2 writer(s)" in result.stdout
+    assert "events/s" in result.stdout
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        assert "ratio service/raw:" in result.stdout
