@@ -94,6 +94,18 @@ def audit_record(*, actor: Actor, action: str, details: dict[str, Any] | None = 
     )
 
 
+def fields_assign(instance: Any, changes: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set ``changes`` on ``instance`` (text stripped); return the fields that
+    really changed as ``{field: [before, after]}``, the shape audit entries use."""
+    diff = {}
+    for field, value in changes.items():
+        before = getattr(instance, field)
+        setattr(instance, field, value.strip() if isinstance(value, str) else value)
+        if getattr(instance, field) != before:
+            diff[field] = [before, getattr(instance, field)]
+    return diff
+
+
 # --- input checks -----------------------------------------------------------
 
 

@@ -9,7 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from events.actors import Actor
 from events.models import AuditAction, EventSource, EventType, InventorySnapshot
-from events.services import MSG_UNKNOWN_SKU, audit_record, event_record, make_token
+from events.services import (
+    MSG_UNKNOWN_SKU,
+    audit_record,
+    event_record,
+    fields_assign,
+    make_token,
+)
 from inventory_site.errors import InventoryError, validation_message
 from skus.models import Sku
 
@@ -100,21 +106,15 @@ def sku_update(*, sku_id: str, actor: Actor, **changes: Any) -> Sku:
         sku = Sku.objects.select_for_update().filter(pk=sku_id).first()
         if sku is None:
             raise SkuInvalid(str(MSG_UNKNOWN_SKU), sku_id=str(sku_id))
-        before = {field: getattr(sku, field) for field in changes}
-        for field, value in changes.items():
-            setattr(sku, field, value.strip() if isinstance(value, str) else value)
-        changed = [field for field in changes if getattr(sku, field) != before[field]]
-        if not changed:
+        diff = fields_assign(sku, changes)
+        if not diff:
             return sku
         _full_clean(sku)
-        sku.save(update_fields=[*changed, "updated_at"])
+        sku.save(update_fields=[*diff, "updated_at"])
         if not actor.is_system:
             audit_record(
                 actor=actor,
                 action=AuditAction.SKU_UPDATE,
-                details={
-                    "sku_id": sku.sku_id,
-                    "changes": {f: [before[f], getattr(sku, f)] for f in changed},
-                },
+                details={"sku_id": sku.sku_id, "changes": diff},
             )
     return sku

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.actors import Actor
 from events.models import AuditAction
-from events.services import audit_record, outbox_mark
+from events.services import audit_record, fields_assign, outbox_mark
 from inventory_site.errors import InventoryError, validation_message
 from skus.models import Sku
 from stores.crypto import encrypt_secret, rotate_secret
@@ -115,21 +115,15 @@ def store_update(*, store_id: str, actor: Actor, **changes: Any) -> Store:
         changes["api_config"] = _check_api_config(changes["api_config"])
     with transaction.atomic():
         store = _locked_store(store_id)
-        before = {field: getattr(store, field) for field in changes}
-        for field, value in changes.items():
-            setattr(store, field, value.strip() if isinstance(value, str) else value)
-        changed = [field for field in changes if getattr(store, field) != before[field]]
-        if not changed:
+        diff = fields_assign(store, changes)
+        if not diff:
             return store
         _full_clean(store)
-        store.save(update_fields=changed)
+        store.save(update_fields=list(diff))
         audit_record(
             actor=actor,
             action=AuditAction.STORE_UPDATE,
-            details={
-                "store_id": store.store_id,
-                "changes": {f: [before[f], getattr(store, f)] for f in changed},
-            },
+            details={"store_id": store.store_id, "changes": diff},
         )
     return store
 
