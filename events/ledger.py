@@ -130,81 +130,104 @@ def _event_fields() -> list[Any]:
     ]
 
 
+_PG_WRITE = """
+WITH sku AS (
+    SELECT s.allow_oversell FROM sku_master s
+    WHERE s.sku_id = %s
+      AND NOT EXISTS (SELECT 1 FROM inventory_events e WHERE e.token = %s)
+      AND (%s::varchar IS NULL OR EXISTS (SELECT 1 FROM stores st WHERE st.store_id = %s::varchar))
+), snap AS (
+    UPDATE inventory_snapshots
+    SET internal_available = internal_available + %s, last_event_id = %s, updated_at = %s
+    FROM sku
+    WHERE inventory_snapshots.sku_id = %s
+      AND (%s OR sku.allow_oversell OR inventory_snapshots.internal_available + %s >= 0)
+    RETURNING inventory_snapshots.internal_available, sku.allow_oversell
+), ev AS (
+    INSERT INTO inventory_events ({columns}, balance_after, oversold)
+    SELECT {values}, snap.internal_available,
+           (%s AND NOT snap.allow_oversell AND snap.internal_available < 0)
+    FROM snap RETURNING balance_after, oversold
+), push AS ({outbox})
+SELECT balance_after, oversold FROM ev
+"""
+
+
 @cache
 def _statements(vendor: str, guard: bool) -> tuple[str, str]:
-    """(snapshot update, event insert) for a vendor; on PostgreSQL the first
-    is the whole write as one statement and the second is unused. Built from
-    constants and the model's column names only, never from input."""
+    """The write for a vendor, built from constants and the model's column
+    names only, never from input. PostgreSQL: the whole write as one
+    statement (the second string is unused). Others: the snapshot update and
+    the event insert, run one after another."""
     fields = _event_fields()
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    if vendor == "postgresql":
+        outbox = _OUTBOX_INSERT.format(where="AND %s <> 0 AND EXISTS (SELECT 1 FROM ev)")
+        values = ", ".join(["%s"] * len(fields))
+        return _PG_WRITE.format(columns=columns, values=values, outbox=outbox), ""
     snapshot_sql = _SNAPSHOT_UPDATE.format(guard=_GUARD if guard else "")
-    if vendor != "postgresql":
-        values = ", ".join(["%s"] * (len(fields) + 2))
-        insert = f"INSERT INTO inventory_events ({columns}, balance_after, oversold) "
-        return snapshot_sql, insert + f"VALUES ({values})"
-    values = ", ".join(["%s"] * len(fields))
-    outbox_sql = _OUTBOX_INSERT.format(where="AND %s <> 0 AND EXISTS (SELECT 1 FROM ev)")
-    statement = (
-        f"WITH snap AS ({snapshot_sql}), "  # noqa: S608 (column names from the model)
-        f"ev AS (INSERT INTO inventory_events ({columns}, balance_after, oversold) "
-        f"SELECT {values}, snap.internal_available, (%s AND snap.internal_available < 0) "
-        f"FROM snap RETURNING balance_after, oversold), "
-        f"push AS ({outbox_sql}) "
-        "SELECT balance_after, oversold FROM ev"
-    )
-    return statement, ""
+    values = ", ".join(["%s"] * (len(fields) + 2))
+    insert = f"INSERT INTO inventory_events ({columns}, balance_after, oversold) "
+    return snapshot_sql, insert + f"VALUES ({values})"
 
 
 def apply(
     *,
     sku_id: str,
     amount: int,
-    guard: bool,
-    flag_oversell: bool,
+    is_order: bool,
     values: dict[str, Any],
 ) -> InventoryEvent | None:
     """Move the snapshot by ``amount`` under its row lock, insert the event
     with the balance it leaves, and mark the outbox when stock changed.
 
-    ``guard``: refuse (write nothing, return None) if the balance would go
-    below zero. ``flag_oversell``: mark the event oversold if the balance
-    ends below zero. Also None when the SKU has no snapshot row yet.
+    Unless the SKU allows oversell, an order that leaves the balance below
+    zero is flagged ``oversold`` and any other decrease that would is
+    refused. Returns None, having written nothing, when the write did not
+    happen: refused, unknown SKU or store, token already recorded, or no
+    snapshot row yet (the caller tells which with ``lookup``).
     """
     event = InventoryEvent(event_id=uuid.uuid4(), sku_id=sku_id, quantity=amount, **values)
     event.created_at = timezone.now()
     fields = _event_fields()
     event_params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
-    snapshot_params: list[Any] = [
-        amount,
-        _prep(InventorySnapshot, "last_event", event.event_id),
-        _prep(InventorySnapshot, "updated_at", event.created_at),
-        sku_id,
-    ]
-    if guard:
-        snapshot_params.append(amount)
-    first_sql, insert_sql = _statements(connection.vendor, guard)
+    last_event = _prep(InventorySnapshot, "last_event", event.event_id)
+    now = _prep(InventoryEvent, "created_at", event.created_at)
+    refusable = amount < 0 and not is_order
 
-    with _cursor() as cursor:
-        if connection.vendor == "postgresql":
-            now = _prep(InventoryEvent, "created_at", event.created_at)
-            outbox_params = [now, now, now, now, sku_id, amount]
-            _execute(
-                cursor, first_sql, [*snapshot_params, *event_params, flag_oversell, *outbox_params]
-            )
+    if connection.vendor == "postgresql":
+        statement, _unused = _statements("postgresql", False)
+        params = [
+            *(sku_id, event.token, event.store_id, event.store_id),
+            *(amount, last_event, now, sku_id, not refusable, amount),
+            *event_params,
+            is_order and amount < 0,
+            *(now, now, now, now, sku_id, amount),
+        ]
+        with _cursor() as cursor:
+            _execute(cursor, statement, params)
             row = cursor.fetchone()
-            if row is None:
-                return None
-            event.balance_after, event.oversold = row
-        else:
-            cursor.execute(first_sql, snapshot_params)
+        if row is None:
+            return None
+        event.balance_after, event.oversold = row
+    else:
+        found = lookup(sku_id=sku_id, token=event.token, store_id=event.store_id)
+        if found is None or found.existing_event_id is not None:
+            return None
+        if event.store_id is not None and not found.store_exists:
+            return None
+        guard = refusable and not found.allow_oversell
+        snapshot_sql, insert_sql = _statements(connection.vendor, guard)
+        with connection.cursor() as cursor:
+            cursor.execute(snapshot_sql, [amount, last_event, now, sku_id, *([amount] * guard)])
             row = cursor.fetchone()
             if row is None:
                 return None
             event.balance_after = row[0]
-            event.oversold = flag_oversell and event.balance_after < 0
+            event.oversold = is_order and amount < 0 and not found.allow_oversell and row[0] < 0
             cursor.execute(insert_sql, [*event_params, event.balance_after, event.oversold])
-            if amount != 0:
-                outbox_mark(sku_id=sku_id)
+        if amount != 0:
+            outbox_mark(sku_id=sku_id)
     event._state.adding = False
     event._state.db = connection.alias
     return event

@@ -180,16 +180,6 @@ def event_record(
     except ValidationError as exc:  # such an id cannot exist
         raise _refuse_unknown_sku(sku_id) from exc
 
-    found = ledger.lookup(sku_id=key, token=token, store_id=store_id)
-    if found is None:
-        raise _refuse_unknown_sku(key)
-    if store_id is not None and not found.store_exists:
-        raise UnknownStore(str(MSG_UNKNOWN_STORE), store_id=store_id)
-    if found.existing_event_id is not None:
-        existing = InventoryEvent.objects.get(token=token)
-        return _replayed(existing, sku_id=key, quantity=amount, event_type=event_type)
-
-    is_order = event_type in ORDER_EVENT_TYPES
     values = {
         "event_type": event_type,
         "source": source,
@@ -201,33 +191,38 @@ def event_record(
         "reason": reason,
         "metadata": metadata or {},
     }
-    apply_args = {
-        "sku_id": key,
-        "amount": amount,
-        "guard": amount < 0 and not is_order and not found.allow_oversell,
-        "flag_oversell": is_order and amount < 0 and not found.allow_oversell,
-        "values": values,
-    }
+    is_order = event_type in ORDER_EVENT_TYPES
     nested = connection.in_atomic_block
-    try:
-        with transaction.atomic(savepoint=False):
-            event = ledger.apply(**apply_args)
-            if event is None and not InventorySnapshot.objects.filter(pk=key).exists():
-                ledger.ensure_snapshot(key)
-                event = ledger.apply(**apply_args)
-    except IntegrityError:
-        # Two writers raced with one token: the other one's event stands.
-        existing = None if nested else InventoryEvent.objects.filter(token=token).first()
-        if existing is None:
-            raise
-        return _replayed(existing, sku_id=key, quantity=amount, event_type=event_type)
-    if event is None:
-        available = InventorySnapshot.objects.get(pk=key).internal_available
+    for _attempt in range(2):
+        try:
+            with transaction.atomic(savepoint=False):
+                event = ledger.apply(sku_id=key, amount=amount, is_order=is_order, values=values)
+        except IntegrityError:
+            # Two writers raced with one token: the other one's event stands.
+            existing = None if nested else InventoryEvent.objects.filter(token=token).first()
+            if existing is None:
+                raise
+            return _replayed(existing, sku_id=key, quantity=amount, event_type=event_type)
+        if event is not None:
+            break
+        # Nothing was written: find out why (the rare path).
+        found = ledger.lookup(sku_id=key, token=token, store_id=store_id)
+        if found is None:
+            raise _refuse_unknown_sku(key)
+        if store_id is not None and not found.store_exists:
+            raise UnknownStore(str(MSG_UNKNOWN_STORE), store_id=store_id)
+        if found.existing_event_id is not None:
+            existing = InventoryEvent.objects.get(token=token)
+            return _replayed(existing, sku_id=key, quantity=amount, event_type=event_type)
+        snapshot = InventorySnapshot.objects.filter(pk=key).first()
+        if snapshot is None:
+            ledger.ensure_snapshot(key)
+            continue
         raise OversellRefused(
             str(MSG_OVERSELL_REFUSED),
             sku_id=key,
-            available=available,
-            result=available + amount,
+            available=snapshot.internal_available,
+            result=snapshot.internal_available + amount,
         )
     if event.oversold:
         logger.warning("oversell: %s now %d after %s", key, event.balance_after, event_type)
