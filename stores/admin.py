@@ -19,23 +19,22 @@ from stores.services import (
 SECRET_HELP = _("Write-only: leave blank to keep the current value. It is stored encrypted.")
 
 
+def secret_field(label: str) -> forms.CharField:
+    """A write-only credential input: never rendered back into the page."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=SECRET_HELP,
+    )
+
+
 class StoreAdminForm(forms.ModelForm):
     """Credentials are write-only fields: never rendered back into the page."""
 
-    service_secret = forms.CharField(
-        label=_("RMS service secret"),
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=SECRET_HELP,
-    )
-    license_key = forms.CharField(
-        label=_("RMS licence key"),
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=SECRET_HELP,
-    )
+    service_secret = secret_field(_("RMS service secret"))
+    license_key = secret_field(_("RMS licence key"))
 
     class Meta:
         model = Store
