@@ -1,0 +1,1 @@
+"""A stateful fake of Rakuten RMS, served over HTTP on loopback for the demo and the tests."""
