@@ -1,0 +1,65 @@
+"""The demo shops: the sandbox serves them, `load_demo_data` points stores at them.
+
+These credentials only open the local sandbox; they are not Rakuten's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state import Sandbox
+
+SANDBOX_URL = "http://127.0.0.1:8765"
+
+# (store id, service secret, licence key)
+DEMO_SHOPS = [
+    ("demo-tokyo", "SP100001_sandboxTokyoSecret", "SL100001_sandboxTokyoKey"),
+    ("demo-osaka", "SP100002_sandboxOsakaSecret", "SL100002_sandboxOsakaKey"),
+    ("demo-outlet", "SP100003_sandboxOutletSecret", "SL100003_sandboxOutletKey"),
+]
+
+# What every demo shop lists. Stock matches the demo SKUs' starting stock;
+# Bag-BLACK is listed in RMS but not yet known to Inventory Sync (SKU sync finds it).
+DEMO_CATALOG: list[dict[str, Any]] = [
+    {
+        "manageNumber": "ce1111",
+        "itemNumber": "CE1111",
+        "title": "テスト商品 (test item)",
+        "variants": [{"variantId": "CE1111", "quantity": 100}],
+    },
+    {
+        "manageNumber": "tshirt-red",
+        "itemNumber": "TSHIRT-RED",
+        "title": "Tシャツ 赤",
+        "variants": [
+            {"variantId": "Tshirt-RED-M", "quantity": 25},
+            {"variantId": "Tshirt-RED-L", "quantity": 12},
+        ],
+    },
+    {
+        "manageNumber": "mug",
+        "itemNumber": "MUG",
+        "title": "マグカップ 白",
+        "variants": [{"variantId": "Mug-WHITE", "quantity": 40}],
+    },
+    {
+        "manageNumber": "towel",
+        "itemNumber": "TOWEL",
+        "title": "今治タオル 紺",
+        "variants": [{"variantId": "Towel-NAVY", "quantity": 3, "restockOnCancel": False}],
+    },
+    {
+        "manageNumber": "bag",
+        "itemNumber": "BAG",
+        "title": "トートバッグ 黒",
+        "variants": [{"variantId": "Bag-BLACK", "quantity": 8}],
+    },
+]
+
+
+def demo_load(sandbox: Sandbox) -> None:
+    for shop_id, secret, key in DEMO_SHOPS:
+        if shop_id not in sandbox.shops:
+            sandbox.shop_add(
+                shop_id=shop_id, service_secret=secret, license_key=key, items=DEMO_CATALOG
+            )
