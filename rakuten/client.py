@@ -67,6 +67,26 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("rakuten.client")
 
+_LICENSE_IN_URL = re.compile(r"(licenseKey=)[^&\s\"]+")
+
+
+def redact(text: str) -> str:
+    """Mask a licence key carried in a URL's query string."""
+    return _LICENSE_IN_URL.sub(r"\1***", text)
+
+
+class RedactLicenseKey(logging.Filter):
+    """urllib3 logs every request line at DEBUG, and the expiry call carries the key in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "licenseKey=" in message:
+            record.msg, record.args = redact(message), ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(RedactLicenseKey())
+
 DEFAULT_BASE_URL = "https://api.rms.rakuten.co.jp"
 DEFAULT_TIMEOUT = (5.0, 30.0)
 DEFAULT_MAX_RETRIES = 3

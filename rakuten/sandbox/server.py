@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from ..client import redact
 from ..endpoints import ENDPOINTS, JSON_CONTENT_TYPE
 from .state import (
     ApiError,
@@ -106,7 +107,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s " + format, self.address_string(), *args)
+        logger.debug("%s %s", self.address_string(), redact(format % args))
 
     def do_GET(self) -> None:
         self._dispatch("GET")
