@@ -963,7 +963,7 @@ class Sandbox:
                 after = ""
                 if cursor != "*":
                     try:
-                        after = base64.urlsafe_b64decode(cursor.encode()).decode()
+                        after = base64.b64decode(cursor, altchars=b"-_", validate=True).decode()
                     except (binascii.Error, UnicodeDecodeError):
                         raise inventory_error(
                             400, [("GE0002", "cursorMark is invalid.", "cursorMark")]
