@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SANDBOX_PORT ?= 8765
+ORDERS_PER_MINUTE ?= 2
 
 .PHONY: demo test lint format clean
 
@@ -23,7 +25,12 @@ demo: export DJANGO_DEBUG ?= 1
 demo: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo_data
+	@mkdir -p var
+	@echo "RMS sandbox on http://127.0.0.1:$(SANDBOX_PORT)/ (state in var/sandbox.json)"
 	@echo "Serving on http://$(HOST):$(PORT)/ (log in with the admin user above)"
+	$(BIN)/python manage.py rakuten_sandbox --demo --port $(SANDBOX_PORT) \
+		--state var/sandbox.json --orders-per-minute $(ORDERS_PER_MINUTE) & \
+	sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev

@@ -136,3 +136,16 @@ LOGGING = {
 INVENTORY_TEST_RESET_STOCK = env.int("INVENTORY_TEST_RESET_STOCK", default=100)
 # In test mode only SKUs of environment "test" are ever pushed to a platform.
 INVENTORY_TEST_MODE = env.bool("INVENTORY_TEST_MODE", default=False)
+
+# --- Rakuten RMS client (rakuten/client.py) -------------------------------------
+# (connect, read) seconds for every RMS call.
+RAKUTEN_TIMEOUT = (
+    env.float("RAKUTEN_CONNECT_TIMEOUT", default=5.0),
+    env.float("RAKUTEN_READ_TIMEOUT", default=30.0),
+)
+# Retries of 429 / 5xx / timeouts, with backoff base·2^n seconds (1, 2, 4).
+RAKUTEN_MAX_RETRIES = env.int("RAKUTEN_MAX_RETRIES", default=3)
+RAKUTEN_BACKOFF_BASE = env.float("RAKUTEN_BACKOFF_BASE", default=1.0)
+# Requests per second per shop, by endpoint name (rakuten/endpoints.py), overriding
+# the defaults there, e.g. RAKUTEN_RATE_LIMITS='{"order.search": 2}'.
+RAKUTEN_RATE_LIMITS = env.json("RAKUTEN_RATE_LIMITS", default={})

@@ -6,18 +6,19 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from events.actors import Actor
+from rakuten.sandbox.demo import DEMO_SHOPS, SANDBOX_URL
 from skus.models import Sku
 from skus.services import sku_create
 from stores.models import Store, StoreSku
 from stores.services import store_create, store_sku_register
-
-SANDBOX_URL = "http://127.0.0.1:8765"
 
 DEMO_STORES = [
     ("demo-tokyo", "Demo Tokyo shop", "demo-tokyo.rakuten.co.jp", 0),
     ("demo-osaka", "Demo Osaka shop", "demo-osaka.rakuten.co.jp", 0),
     ("demo-outlet", "Demo Outlet", "demo-outlet.rakuten.co.jp", 2),
 ]
+# The sandbox's demo shops (`rakuten_sandbox --demo`) answer to these credentials.
+SANDBOX_CREDENTIALS = {shop_id: (secret, key) for shop_id, secret, key in DEMO_SHOPS}
 # (SKU id as the merchant writes it, name, initial stock, item manage number)
 DEMO_SKUS = [
     ("Tshirt-RED-M", "T-shirt red M", 25, "tshirt-red"),
@@ -46,8 +47,8 @@ class Command(BaseCommand):
                         store_name=name,
                         api_config={"base_url": SANDBOX_URL, "shop_url": shop_url},
                         safety_stock=safety,
-                        service_secret=f"SP-{store_id}-{secrets.token_hex(8)}",
-                        license_key=f"SL-{store_id}-{secrets.token_hex(8)}",
+                        service_secret=SANDBOX_CREDENTIALS[store_id][0],
+                        license_key=SANDBOX_CREDENTIALS[store_id][1],
                         actor=actor,
                     )
             for raw_id, name, stock, _manage_number in DEMO_SKUS:
