@@ -120,6 +120,9 @@ class StoreSku(models.Model):
         help_text=_("Overrides the store's safety stock for this SKU when set."),
     )
     registered_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    # What we last told the store (for reconcile: drift is the store showing something else).
+    last_pushed_quantity = models.IntegerField(_("last pushed"), null=True, blank=True)
+    last_pushed_at = models.DateTimeField(_("last pushed at"), null=True, blank=True)
 
     class Meta:
         db_table = "store_sku"

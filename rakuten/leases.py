@@ -1,0 +1,52 @@
+"""Leases: one holder per job key ("poll:<store>") across threads, processes and hosts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import JobLease
+
+DEFAULT_TTL = dt.timedelta(minutes=30)
+
+
+def lease_acquire(key: str, ttl: dt.timedelta = DEFAULT_TTL) -> str | None:
+    """Take the lease if it is free or expired; return the holder token, or None."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    with transaction.atomic():
+        JobLease.objects.get_or_create(key=key)
+        # One UPDATE decides: the database re-checks the condition under the row lock.
+        taken = (
+            JobLease.objects.filter(key=key)
+            .filter(Q(holder="") | Q(expires_at__lte=now))
+            .update(holder=token, acquired_at=now, expires_at=now + ttl)
+        )
+    return token if taken else None
+
+
+def lease_extend(key: str, token: str, ttl: dt.timedelta = DEFAULT_TTL) -> bool:
+    return bool(
+        JobLease.objects.filter(key=key, holder=token).update(expires_at=timezone.now() + ttl)
+    )
+
+
+def lease_release(key: str, token: str) -> None:
+    JobLease.objects.filter(key=key, holder=token).update(holder="", expires_at=timezone.now())
+
+
+@contextmanager
+def job_lease(key: str, ttl: dt.timedelta = DEFAULT_TTL) -> Iterator[str | None]:
+    """`with job_lease("poll:s1") as token:` - token is None when another holder has it."""
+    token = lease_acquire(key, ttl)
+    try:
+        yield token
+    finally:
+        if token:
+            lease_release(key, token)

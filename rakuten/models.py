@@ -1,0 +1,208 @@
+"""What the sync engine remembers of each store: orders seen, poll cursors, job leases, runs."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class JobLease(models.Model):
+    """A lease per job key ("poll:demo-tokyo"): at most one holder until it expires.
+
+    Taken and given back with short UPDATEs, so no transaction stays open across
+    calls to RMS (SQLite would block every other writer meanwhile)."""
+
+    key = models.CharField(max_length=120, primary_key=True)
+    holder = models.CharField(max_length=64, blank=True, default="")
+    acquired_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "rakuten_job_lease"
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.holder or 'free'})"
+
+
+class PollState(models.Model):
+    store = models.OneToOneField(
+        "stores.Store", on_delete=models.PROTECT, primary_key=True, db_column="store_id"
+    )
+    # Orders placed before the first poll are already in the stock the pool started from.
+    origin = models.DateTimeField(_("polling since"), null=True, blank=True)
+    # Orders placed up to this time have been searched.
+    cursor = models.DateTimeField(_("searched up to"), null=True, blank=True)
+    last_poll_at = models.DateTimeField(_("last poll"), null=True, blank=True)
+    last_sweep_at = models.DateTimeField(_("last lookback sweep"), null=True, blank=True)
+
+    class Meta:
+        db_table = "rakuten_poll_state"
+        verbose_name = _("poll state")
+
+    def __str__(self) -> str:
+        return f"{self.store_id} up to {self.cursor}"
+
+
+class RakutenOrder(models.Model):
+    class ConfirmStatus(models.TextChoices):
+        NONE = "", _("not asked")
+        PENDING = "pending", _("pending")
+        DONE = "done", _("confirmed")
+        FAILED = "failed", _("failed")
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="orders", db_column="store_id"
+    )
+    order_number = models.CharField(_("order number"), max_length=100)
+    progress = models.PositiveSmallIntegerField(_("order progress"))
+    ordered_at = models.DateTimeField(_("ordered"), null=True, blank=True)
+    # Shipped, paid or cancelled: no longer fetched on every poll (only by the sweep).
+    final = models.BooleanField(_("final"), default=False)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    confirm_status = models.CharField(
+        _("confirmation"), max_length=8, choices=ConfirmStatus.choices, blank=True, default=""
+    )
+    confirm_attempts = models.PositiveIntegerField(default=0)
+    confirm_next_at = models.DateTimeField(null=True, blank=True)
+    confirm_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "rakuten_orders"
+        verbose_name = _("Rakuten order")
+        ordering = ["-ordered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "order_number"], name="rakuten_orders_store_number_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(confirm_status__in=["", "pending", "done", "failed"]),
+                name="rakuten_orders_confirm_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["store", "final"], name="rakuten_orders_open"),
+            models.Index(
+                fields=["confirm_status", "confirm_next_at"], name="rakuten_orders_confirm"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.order_number} ({self.progress})"
+
+
+class RakutenOrderLine(models.Model):
+    """An order line as RMS shows it now; `sku` is empty while it matches no SKU."""
+
+    order = models.ForeignKey(RakutenOrder, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    manage_number = models.CharField(max_length=64, blank=True, default="")
+    variant_id = models.CharField(max_length=64, blank=True, default="")
+    merchant_sku_id = models.CharField(max_length=96, blank=True, default="")
+    units = models.PositiveIntegerField()
+    deleted = models.BooleanField(default=False)
+    sku = models.ForeignKey(
+        "skus.Sku",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_column="sku_id",
+    )
+
+    class Meta:
+        db_table = "rakuten_order_lines"
+        verbose_name = _("order line")
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "position"], name="rakuten_order_lines_position_key"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["sku"], condition=Q(sku__isnull=True), name="rakuten_order_lines_unmatched"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.order_number} #{self.position} {self.variant_id} x{self.units}"
+
+
+class OrderSkuState(models.Model):
+    """How many units of a SKU the ledger has taken for an order (net of its ORDER_* events)."""
+
+    order = models.ForeignKey(RakutenOrder, on_delete=models.CASCADE, related_name="sku_states")
+    sku = models.ForeignKey(
+        "skus.Sku", on_delete=models.PROTECT, related_name="+", db_column="sku_id"
+    )
+    taken = models.IntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+    confirmed_recorded = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "rakuten_order_sku_state"
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sku"], name="rakuten_order_sku_state_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}:{self.sku_id} taken {self.taken}"
+
+
+class SyncRun(models.Model):
+    """One run of a job, with counts and log lines the UI shows; cancellable between pages."""
+
+    class Kind(models.TextChoices):
+        POLL = "poll", _("order poll")
+        PUSH = "push", _("stock push")
+        CONFIRM = "confirm", _("order confirmation")
+        SKU_SYNC = "sku_sync", _("SKU sync")
+        RECONCILE = "reconcile", _("reconcile")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        PARTIAL = "partial", _("partial")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+        SKIPPED = "skipped", _("skipped (another run holds the store)")
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="sync_runs", db_column="store_id"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    log = models.TextField(blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    cancel_requested = models.BooleanField(default=False)
+    operator = models.CharField(max_length=100, default="system")
+
+    class Meta:
+        db_table = "rakuten_sync_runs"
+        verbose_name = _("sync run")
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["poll", "push", "confirm", "sku_sync", "reconcile"]),
+                name="rakuten_sync_runs_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["running", "succeeded", "partial", "failed", "cancelled", "skipped"]
+                ),
+                name="rakuten_sync_runs_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["store", "kind", "-started_at"], name="rakuten_runs_recent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.store_id} {self.status}"
