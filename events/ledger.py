@@ -114,6 +114,14 @@ def outbox_mark(*, sku_id: str, store_id: str | None = None) -> None:
         cursor.execute(_OUTBOX_INSERT.format(where=where), params)
 
 
+def outbox_mark_store(*, store_id: str) -> None:
+    """Make a push due of every SKU registered in an active store, in one statement."""
+    now = _prep(InventoryEvent, "created_at", timezone.now())
+    sql = _OUTBOX_INSERT.replace("store_sku.sku_id = %s", "store_sku.store_id = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(where=""), [now, now, now, now, store_id])
+
+
 def ensure_snapshot(sku_id: str) -> None:
     InventorySnapshot.objects.bulk_create(
         [InventorySnapshot(sku_id=sku_id, internal_available=0)], ignore_conflicts=True

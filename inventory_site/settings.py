@@ -45,7 +45,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS: list[str] = []
+THIRD_PARTY_APPS = ["django_q"]
 LOCAL_APPS = [
     "skus",
     "stores",
@@ -149,3 +149,43 @@ RAKUTEN_BACKOFF_BASE = env.float("RAKUTEN_BACKOFF_BASE", default=1.0)
 # Requests per second per shop, by endpoint name (rakuten/endpoints.py), overriding
 # the defaults there, e.g. RAKUTEN_RATE_LIMITS='{"order.search": 2}'.
 RAKUTEN_RATE_LIMITS = env.json("RAKUTEN_RATE_LIMITS", default={})
+
+# Polling: first poll starts at the time it runs (earlier orders are in the stock
+# the pool started from); later polls search from the cursor less an overlap and
+# re-read every order not yet final; the nightly sweep re-reads the lookback.
+RAKUTEN_POLL_INTERVAL_MINUTES = env.int("RAKUTEN_POLL_INTERVAL_MINUTES", default=15)
+RAKUTEN_POLL_OVERLAP_MINUTES = env.int("RAKUTEN_POLL_OVERLAP_MINUTES", default=60)
+RAKUTEN_POLL_LOOKBACK_DAYS = env.int("RAKUTEN_POLL_LOOKBACK_DAYS", default=30)
+# Failed pushes and confirmations: retry after base·2^(n-1) s, capped, then give up.
+RAKUTEN_RETRY_BASE_SECONDS = env.int("RAKUTEN_RETRY_BASE_SECONDS", default=60)
+RAKUTEN_RETRY_CAP_SECONDS = env.int("RAKUTEN_RETRY_CAP_SECONDS", default=3600)
+RAKUTEN_PUSH_MAX_ATTEMPTS = env.int("RAKUTEN_PUSH_MAX_ATTEMPTS", default=8)
+RAKUTEN_CONFIRM_MAX_ATTEMPTS = env.int("RAKUTEN_CONFIRM_MAX_ATTEMPTS", default=8)
+
+# --- django-q2 -----------------------------------------------------------------------------
+# The database broker by default (guaranteed delivery, nothing else to run); Redis
+# when REDIS_URL is set. Our own rows carry retries and backoff, so django-q2 runs
+# a task once (max_attempts 1) and a task's timeout stays below `retry`.
+REDIS_URL = env.str("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": "inventory-sync",
+    "workers": env.int("Q_WORKERS", default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 2),
+    "timeout": 1500,
+    "retry": 1800,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 500,
+    "label": "Tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    Q_CLUSTER["orm"] = "default"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+        }
+    }

@@ -1,0 +1,13 @@
+from typing import Any
+
+from rakuten.services import orders_confirm
+
+from ._base import StoreCommand
+
+
+class Command(StoreCommand):
+    help = "Confirm pending new orders (stores with confirm_orders on) now."
+
+    def handle(self, *args: Any, store: str | None, **options: Any) -> None:
+        for store_id in self.stores(store):
+            self.report(orders_confirm(store_id=store_id))

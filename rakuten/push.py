@@ -1,0 +1,256 @@
+"""Telling each store its stock: the outbox consumer, retries and the failed list.
+
+The pusher reads the snapshot at push time and sends ABSOLUTE quantities, so a
+push can be repeated any number of times and many events coalesce into one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.ledger import outbox_mark, outbox_mark_store
+from events.models import InventorySnapshot, PendingPush
+from stores.models import Store, StoreSku
+
+from .client import RmsClient
+from .errors import RmsAuthError, RmsBadRequest, RmsError, RmsRateLimited
+from .leases import job_lease
+from .models import SyncRun
+from .services import RunLog, retry_delay, run_skipped, run_start
+from .types import BULK_UPSERT_BATCH, QUANTITY_MAX, InventoryUpdate
+
+MSG_NOT_MAPPED = _("The SKU has no RMS manageNumber/variantId in this store.")
+
+Row = dict  # a claimed outbox row: id, sku_id, attempts
+
+
+def push_quantity(available: int, safety: int) -> int:
+    """What a store is told: available less its safety stock, clamped to what RMS accepts."""
+    return max(0, min(QUANTITY_MAX, available - safety))
+
+
+def _in_chunks(values: list, size: int = 500) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def push_run(
+    *,
+    store_id: str,
+    now: dt.datetime | None = None,
+    client: RmsClient | None = None,
+    operator: str = "system",
+) -> SyncRun:
+    """Push every due outbox row of one store; one push per store at a time."""
+    store = Store.objects.get(pk=store_id)
+    with job_lease(f"push:{store_id}") as token:
+        if token is None:
+            return run_skipped(store, SyncRun.Kind.PUSH, operator)
+        log = run_start(store, SyncRun.Kind.PUSH, operator)
+        return _push(store, log, now or timezone.now(), client)
+
+
+def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:
+    # Holding the store's lease, any row still in progress was left by a pusher that died.
+    due = PendingPush.objects.filter(store=store).filter(
+        Q(status=PendingPush.Status.PENDING, next_attempt_at__lte=now)
+        | Q(status=PendingPush.Status.IN_PROGRESS)
+    )
+    if getattr(settings, "INVENTORY_TEST_MODE", False):
+        held = due.exclude(sku__environment="test").count()
+        if held:
+            log.add("held_test_mode", held)
+            log.say("test mode: %d prod SKUs held, not sent", held)
+        due = due.filter(sku__environment="test")
+    rows = list(due.values("id", "sku_id", "attempts"))
+    for chunk in _in_chunks([row["id"] for row in rows]):
+        PendingPush.objects.filter(id__in=chunk).update(
+            status=PendingPush.Status.IN_PROGRESS, updated_at=now
+        )
+    return rows
+
+
+def _push(store: Store, log: RunLog, now: dt.datetime, client: RmsClient | None) -> SyncRun:
+    rows = _claim(store, now, log)
+    if not rows:
+        return log.finish(SyncRun.Status.SUCCEEDED)
+    sku_ids = [row["sku_id"] for row in rows]
+    available: dict[str, int] = {}
+    mapping: dict[str, tuple[str, str, int]] = {}
+    for chunk in _in_chunks(sku_ids):
+        available.update(
+            InventorySnapshot.objects.filter(sku_id__in=chunk).values_list(
+                "sku_id", "internal_available"
+            )
+        )
+        for sku_id, manage_number, variant_id, safety in StoreSku.objects.filter(
+            store=store, sku_id__in=chunk
+        ).values_list("sku_id", "manage_number", "variant_id", "safety_stock"):
+            if manage_number and variant_id:
+                safety = store.safety_stock if safety is None else safety
+                mapping[sku_id] = (manage_number, variant_id, safety)
+    unmapped = [row for row in rows if row["sku_id"] not in mapping]
+    if unmapped:
+        _fail(unmapped, str(MSG_NOT_MAPPED))
+        log.add("failed", len(unmapped))
+    work = [row for row in rows if row["sku_id"] in mapping]
+    for row in work:
+        manage_number, variant_id, safety = mapping[row["sku_id"]]
+        row["update"] = InventoryUpdate(
+            manage_number, variant_id, push_quantity(available.get(row["sku_id"], 0), safety)
+        )
+    # Stock at or near zero first: those are the ones that oversell.
+    work.sort(key=lambda row: (row["update"].quantity, row["sku_id"]))
+    try:
+        client = client or RmsClient.for_store(store)
+    except RmsError as exc:
+        _backoff(work, str(exc), now)
+        return log.finish(SyncRun.Status.FAILED, str(exc))
+    status = SyncRun.Status.SUCCEEDED
+    for start in range(0, len(work), BULK_UPSERT_BATCH):
+        batch = work[start : start + BULK_UPSERT_BATCH]
+        try:
+            sent = _send(client, batch, log)
+        except RmsError as exc:
+            rest = work[start:]
+            retry_after = exc.retry_after if isinstance(exc, RmsRateLimited) else None
+            _backoff(rest, str(exc), now, retry_after=retry_after)
+            log.add("deferred", len(rest))
+            log.say("stopped at row %d of %d: %s", start, len(work), exc)
+            status = SyncRun.Status.FAILED if start == 0 else SyncRun.Status.PARTIAL
+            if isinstance(exc, RmsAuthError):
+                log.say("the store's credentials were refused: fix them, then retry")
+            break
+        _done(store, sent, now)
+        log.add("pushed", len(sent))
+        if len(sent) < len(batch):
+            status = SyncRun.Status.PARTIAL
+    if unmapped and status == SyncRun.Status.SUCCEEDED:
+        status = SyncRun.Status.PARTIAL
+    log.say("%d pushed, %d failed", log.counts["pushed"], log.counts["failed"])
+    return log.finish(status)
+
+
+def _send(client: RmsClient, batch: list[Row], log: RunLog) -> list[Row]:
+    """Send one batch; rows RMS refuses fail alone and the rest is sent again."""
+    while batch:
+        try:
+            client.inventory_bulk_upsert([row["update"] for row in batch])
+            return batch
+        except RmsBadRequest as exc:
+            bad = {d.row: str(d) for d in exc.details if d.row is not None}
+            if not bad:
+                raise
+            failed = [row | {"error": bad[i]} for i, row in enumerate(batch) if i in bad]
+            for row in failed:
+                _fail([row], row["error"])
+                log.say("%s refused: %s", row["sku_id"], row["error"])
+            log.add("failed", len(failed))
+            batch = [row for i, row in enumerate(batch) if i not in bad]
+    return []
+
+
+def _done(store: Store, rows: list[Row], now: dt.datetime) -> None:
+    ids = [row["id"] for row in rows]
+    with transaction.atomic():
+        # A row an event made pending again while we pushed stays for the next push.
+        PendingPush.objects.filter(id__in=ids, status=PendingPush.Status.IN_PROGRESS).delete()
+        registrations = {
+            reg.sku_id: reg
+            for reg in StoreSku.objects.filter(store=store, sku_id__in=[r["sku_id"] for r in rows])
+        }
+        for row in rows:
+            registration = registrations[row["sku_id"]]
+            registration.last_pushed_quantity = row["update"].quantity
+            registration.last_pushed_at = now
+        StoreSku.objects.bulk_update(
+            registrations.values(), ["last_pushed_quantity", "last_pushed_at"]
+        )
+
+
+def _fail(rows: list[Row], error: str) -> None:
+    PendingPush.objects.filter(
+        id__in=[row["id"] for row in rows], status=PendingPush.Status.IN_PROGRESS
+    ).update(status=PendingPush.Status.FAILED, last_error=error[:2000], updated_at=timezone.now())
+
+
+def _backoff(
+    rows: list[Row], error: str, now: dt.datetime, *, retry_after: float | None = None
+) -> None:
+    """Count the attempt; schedule the next one, or give up after the last."""
+    limit = getattr(settings, "RAKUTEN_PUSH_MAX_ATTEMPTS", 8)
+    by_attempts: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        by_attempts[row["attempts"] + 1].append(row["id"])
+    for attempts, ids in by_attempts.items():
+        for chunk in _in_chunks(ids):
+            mine = PendingPush.objects.filter(id__in=chunk, status=PendingPush.Status.IN_PROGRESS)
+            if attempts >= limit:
+                mine.update(
+                    status=PendingPush.Status.FAILED,
+                    attempts=attempts,
+                    last_error=error[:2000],
+                    updated_at=now,
+                )
+            else:
+                mine.update(
+                    status=PendingPush.Status.PENDING,
+                    attempts=attempts,
+                    last_error=error[:2000],
+                    next_attempt_at=now + retry_delay(attempts, retry_after=retry_after),
+                    updated_at=now,
+                )
+
+
+def push_request(*, store_id: str, sku_ids: Iterable[str] | None = None) -> int:
+    """Make pushes due now (staff's "push" button, `push_inventory --all`); return how many."""
+    registrations = StoreSku.objects.filter(store_id=store_id)
+    if sku_ids is not None:
+        registrations = registrations.filter(sku_id__in=[s.lower() for s in sku_ids])
+    with transaction.atomic():
+        if sku_ids is None:
+            outbox_mark_store(store_id=store_id)
+        else:
+            for sku_id in registrations.values_list("sku_id", flat=True):
+                outbox_mark(sku_id=sku_id, store_id=store_id)
+        PendingPush.objects.filter(store_id=store_id, status=PendingPush.Status.PENDING).filter(
+            sku_id__in=registrations.values("sku_id")
+        ).update(next_attempt_at=timezone.now())
+    return registrations.count()
+
+
+def failed_retry(*, store_id: str | None = None, sku_ids: Iterable[str] | None = None) -> int:
+    """Staff's retry of failed pushes: back to pending, due now, attempts from zero."""
+    rows = PendingPush.objects.filter(status=PendingPush.Status.FAILED)
+    if store_id:
+        rows = rows.filter(store_id=store_id)
+    if sku_ids is not None:
+        rows = rows.filter(sku_id__in=[s.lower() for s in sku_ids])
+    return rows.update(
+        status=PendingPush.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def stores_with_due_pushes(now: dt.datetime | None = None) -> list[str]:
+    now = now or timezone.now()
+    return list(
+        PendingPush.objects.filter(
+            Q(status=PendingPush.Status.PENDING, next_attempt_at__lte=now)
+            | Q(status=PendingPush.Status.IN_PROGRESS),
+            store__status=Store.Status.ACTIVE,
+        )
+        .values_list("store_id", flat=True)
+        .distinct()
+        .order_by("store_id")
+    )
