@@ -14,3 +14,18 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 
 # Tasks run inline in tests (schedules do not fire: tests call the scheduler).
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+
+# The sandbox in the tests answers in microseconds: keep the client quick too.
+RAKUTEN_RATE_LIMITS = {
+    "order.search": 50,
+    "order.get": 50,
+    "order.confirm": 50,
+    "inventory.variant.get": 50,
+    "inventory.variant.upsert": 50,
+    "inventory.bulk_get": 50,
+    "inventory.bulk_upsert": 50,
+    "items.search": 50,
+    "license.expiry": 50,
+}
+RAKUTEN_BACKOFF_BASE = 0.01
+RAKUTEN_TIMEOUT = (1.0, 2.0)

@@ -66,12 +66,14 @@ def sku_sync_run(
         Store.objects.filter(pk=store_id).update(last_sku_sync_at=timezone.now())
         log.say(
             "%d variants: %d SKUs created, %d registered, %d differ",
-            log.counts["variants"],
-            log.counts["created"],
-            log.counts["registered"],
-            log.counts["differ"],
+            log.counts.get("variants", 0),
+            log.counts.get("created", 0),
+            log.counts.get("registered", 0),
+            log.counts.get("differ", 0),
         )
-        status = SyncRun.Status.PARTIAL if log.counts["skipped"] else SyncRun.Status.SUCCEEDED
+        status = (
+            SyncRun.Status.PARTIAL if log.counts.get("skipped", 0) else SyncRun.Status.SUCCEEDED
+        )
         return log.finish(status)
 
 

@@ -21,7 +21,7 @@ from events.models import InventorySnapshot, PendingPush
 from stores.models import Store, StoreSku
 
 from .client import RmsClient
-from .errors import RmsAuthError, RmsBadRequest, RmsError, RmsRateLimited
+from .errors import RmsAuthError, RmsBadRequest, RmsError, RmsRateLimited, RmsRequestInvalid
 from .leases import job_lease
 from .models import SyncRun
 from .services import RunLog, retry_delay, run_skipped, run_start
@@ -135,7 +135,7 @@ def _push(store: Store, log: RunLog, now: dt.datetime, client: RmsClient | None)
             status = SyncRun.Status.PARTIAL
     if unmapped and status == SyncRun.Status.SUCCEEDED:
         status = SyncRun.Status.PARTIAL
-    log.say("%d pushed, %d failed", log.counts["pushed"], log.counts["failed"])
+    log.say("%d pushed, %d failed", log.counts.get("pushed", 0), log.counts.get("failed", 0))
     return log.finish(status)
 
 
@@ -145,7 +145,8 @@ def _send(client: RmsClient, batch: list[Row], log: RunLog) -> list[Row]:
         try:
             client.inventory_bulk_upsert([row["update"] for row in batch])
             return batch
-        except RmsBadRequest as exc:
+        except (RmsBadRequest, RmsRequestInvalid) as exc:
+            # RMS (or the client, before sending) named the rows it refuses.
             bad = {d.row: str(d) for d in exc.details if d.row is not None}
             if not bad:
                 raise

@@ -374,7 +374,11 @@ def _poll(
     if sweep:
         state.last_sweep_at = now
     state.save()
-    log.say("%d orders read, %d events recorded", log.counts["orders"], log.counts["events"])
+    log.say(
+        "%d orders read, %d events recorded",
+        log.counts.get("orders", 0),
+        log.counts.get("events", 0),
+    )
     return log.finish(SyncRun.Status.SUCCEEDED)
 
 
