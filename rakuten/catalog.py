@@ -63,6 +63,9 @@ def sku_sync_run(
         except RmsError as exc:
             log.say("stopped: %s", exc)
             return log.finish(SyncRun.Status.FAILED, str(exc))
+        except Exception as exc:
+            log.finish(SyncRun.Status.FAILED, f"{type(exc).__name__}: {exc}")
+            raise
         Store.objects.filter(pk=store_id).update(last_sku_sync_at=timezone.now())
         log.say(
             "%d variants: %d SKUs created, %d registered, %d differ",
@@ -89,10 +92,18 @@ def _sync_page(
             [VariantKey(item.manage_number, variant.variant_id) for item, variant in variants]
         )
     }
+    mapped = {
+        (manage_number, variant_id): sku_id
+        for sku_id, manage_number, variant_id in StoreSku.objects.filter(
+            store=store, manage_number__in={item.manage_number.lower() for item, _ in variants}
+        ).values_list("sku_id", "manage_number", "variant_id")
+    }
     for item, variant in variants:
         code = _sku_code(item.manage_number, variant.variant_id, variant.merchant_sku_id)
+        known = mapped.get((item.manage_number.lower(), variant.variant_id))
         try:
-            sku_id = normalize_sku_id(code)
+            # A variant already registered keeps its SKU, whatever its code says now.
+            sku_id = known or normalize_sku_id(code)
         except ValidationError:  # a platform id we cannot use: reported, not fatal
             log.add("skipped")
             log.say(str(MSG_BAD_ID % {"id": code}))

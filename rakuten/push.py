@@ -55,7 +55,12 @@ def push_run(
         if token is None:
             return run_skipped(store, SyncRun.Kind.PUSH, operator)
         log = run_start(store, SyncRun.Kind.PUSH, operator)
-        return _push(store, log, now or timezone.now(), client)
+        try:
+            return _push(store, log, now or timezone.now(), client)
+        except Exception as exc:
+            # Claimed rows stay in progress: the next push of this store takes them again.
+            log.finish(SyncRun.Status.FAILED, f"{type(exc).__name__}: {exc}")
+            raise
 
 
 def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:

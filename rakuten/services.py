@@ -304,6 +304,9 @@ def orders_poll(
         except RmsError as exc:
             log.say("stopped: %s", exc)
             return log.finish(SyncRun.Status.FAILED, str(exc))
+        except Exception as exc:
+            log.finish(SyncRun.Status.FAILED, f"{type(exc).__name__}: {exc}")
+            raise
 
 
 def _poll(

@@ -186,6 +186,7 @@ class Handler(BaseHTTPRequestHandler):
         shop = None
         fault: Fault | None = None
         status = 500
+        body = None
         try:
             auth_error = None
             try:
@@ -217,6 +218,7 @@ class Handler(BaseHTTPRequestHandler):
                     method,
                     status,
                     fault.kind if fault else None,
+                    body,
                 )
             )
 

@@ -172,6 +172,7 @@ class Call:
     method: str
     status: int
     fault: str | None = None
+    body: Any = None
 
 
 class Sandbox:

@@ -264,8 +264,13 @@ def test_test_mode_never_sends_a_prod_sku(engine, settings):
 def test_low_stock_goes_first(engine):
     push_request(store_id="store-b")
     push_run(store_id="store-b")
-    # Towel (3) before the L shirt (12) before the M shirt (25): one call, rows in that order.
-    assert engine.sandbox.calls_matching(endpoint="inventory.bulk_upsert")
+    (call,) = engine.sandbox.calls_matching(endpoint="inventory.bulk_upsert")
+    # Towel (3) before the L shirt (12) before the M shirt (25).
+    assert [(row["variantId"], row["quantity"]) for row in call.body["inventories"]] == [
+        ("Towel-NAVY", 3),
+        ("Tshirt-RED-L", 12),
+        ("Tshirt-RED-M", 25),
+    ]
 
 
 def test_confirmation_after_the_events_are_recorded(engine):
