@@ -169,7 +169,9 @@ RAKUTEN_CONFIRM_MAX_ATTEMPTS = env.int("RAKUTEN_CONFIRM_MAX_ATTEMPTS", default=8
 REDIS_URL = env.str("REDIS_URL", default="")
 Q_CLUSTER = {
     "name": "inventory-sync",
-    "workers": env.int("Q_WORKERS", default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 2),
+    "workers": env.int(
+        "Q_WORKERS", default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 2
+    ),
     "timeout": 1500,
     "retry": 1800,
     "max_attempts": 1,
@@ -180,7 +182,9 @@ Q_CLUSTER = {
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     Q_CLUSTER["orm"] = "default"
     CACHES = {

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
@@ -18,6 +17,7 @@ from events.actors import Actor
 from events.models import EventSource, EventType, InventoryEvent
 from events.selectors import snapshot_drift
 from events.services import event_record
+from inventory_site.benchmarks import scratch_database
 from skus.services import sku_create
 from stores.services import store_create, store_sku_register
 
@@ -68,15 +68,7 @@ class Command(BaseCommand):
         if min(n_events, n_skus, writers) < 1 or n_stores < 0:
             raise CommandError("--events, --skus and --writers must be at least 1.")
         vendor = connection.vendor
-        old_name = connection.settings_dict["NAME"]
-        # A scratch database of its own, apart from the real one and the tests'.
-        scratch = f"{old_name}_bench_ledger"
-        if vendor == "sqlite":
-            (settings.BASE_DIR / "var").mkdir(exist_ok=True)
-            scratch = str(settings.BASE_DIR / "var" / "bench_ledger.sqlite3")
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = scratch
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        try:
+        with scratch_database("bench_ledger"):
             sku_ids = self._setup(n_skus, n_stores)
             service_rate = self._bench_service(sku_ids, n_events, writers)
             self.stdout.write(
@@ -96,9 +88,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"ratio service/raw: {service_rate / raw_rate:.2f}")
             )
-        finally:
-            connection.close()
-            connection.creation.destroy_test_db(old_name, verbosity=0)
 
     def _setup(self, n_skus: int, n_stores: int) -> list[str]:
         actor = Actor.system("bench")
