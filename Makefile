@@ -24,14 +24,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: export DJANGO_DEBUG ?= 1
 demo: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_demo_data
-	@mkdir -p var
-	@echo "RMS sandbox on http://127.0.0.1:$(SANDBOX_PORT)/ (state in var/sandbox.json)"
-	@echo "Serving on http://$(HOST):$(PORT)/ (log in with the admin user above)"
-	$(BIN)/python manage.py rakuten_sandbox --demo --port $(SANDBOX_PORT) \
-		--state var/sandbox.json --orders-per-minute $(ORDERS_PER_MINUTE) & \
-	sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
+		ORDERS_PER_MINUTE=$(ORDERS_PER_MINUTE) scripts/demo.sh
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -45,7 +45,12 @@ class Command(BaseCommand):
                     store_create(
                         store_id=store_id,
                         store_name=name,
-                        api_config={"base_url": SANDBOX_URL, "shop_url": shop_url},
+                        api_config={
+                            "base_url": SANDBOX_URL,
+                            "shop_url": shop_url,
+                            # Poll every minute so the demo shows orders moving quickly.
+                            "poll_interval_minutes": 1,
+                        },
                         safety_stock=safety,
                         service_secret=SANDBOX_CREDENTIALS[store_id][0],
                         license_key=SANDBOX_CREDENTIALS[store_id][1],

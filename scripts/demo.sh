@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The demo's three processes: the RMS sandbox, a django-q2 cluster and the web server.
+# Ctrl-C stops all three (qcluster can hang on shutdown: it gets 10 s, then is killed).
+set -euo pipefail
+BIN=${BIN:-.venv/bin}
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+SANDBOX_PORT=${SANDBOX_PORT:-8765}
+ORDERS_PER_MINUTE=${ORDERS_PER_MINUTE:-2}
+mkdir -p var
+
+"$BIN/python" manage.py rakuten_sandbox --demo --port "$SANDBOX_PORT" \
+    --state var/sandbox.json --orders-per-minute "$ORDERS_PER_MINUTE" &
+sandbox=$!
+"$BIN/python" manage.py qcluster &
+cluster=$!
+
+stop() {
+    trap - EXIT INT TERM
+    kill "$sandbox" 2>/dev/null || true
+    kill "$cluster" 2>/dev/null || true
+    for _ in $(seq 10); do
+        kill -0 "$cluster" 2>/dev/null || break
+        sleep 1
+    done
+    kill -9 "$cluster" 2>/dev/null || true
+    pkill -9 -P "$cluster" 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+echo "RMS sandbox on http://127.0.0.1:$SANDBOX_PORT/ (state in var/sandbox.json)"
+echo "Serving on http://$HOST:$PORT/ (log in with the admin user above)"
+"$BIN/python" manage.py runserver "$HOST:$PORT"
