@@ -260,7 +260,7 @@ class RmsClient:
         rate = self.rate_limits.get(endpoint, 1)
         attempt = 0
         while True:
-            self.limiter.acquire(self.shop_key, endpoint, rate)
+            slot = self.limiter.acquire(self.shop_key, endpoint, rate)
             started = time.monotonic()
             error: RmsError
             try:
@@ -285,6 +285,9 @@ class RmsClient:
                 status_text = "connection-error"
             else:
                 status_text = str(response.status_code)
+            finally:
+                self.limiter.release(self.shop_key, endpoint, slot)
+            if status_text.isdigit():
                 if response.status_code < 300:
                     self._log(endpoint, status_text, started, attempt)
                     return response

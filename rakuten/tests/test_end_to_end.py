@@ -258,8 +258,8 @@ def test_threads_sharing_a_shop_stay_within_its_rate_limit(sandbox, make_client)
     assert errors == []
     calls = sandbox.calls_matching(endpoint="inventory.bulk_get")
     assert [c.status for c in calls] == [200] * 24
-    # 24 calls at 10/s cannot take less than 2.3 s.
-    assert time.monotonic() - started >= 2.3
+    # 24 calls, at most 10 in any second: the 21st cannot start before 2 s.
+    assert time.monotonic() - started >= 2.0
 
 
 def test_500_then_success_is_retried(sandbox, make_client):

@@ -3,6 +3,8 @@
 import base64
 import datetime as dt
 import json
+import threading
+import time
 
 import pytest
 import requests
@@ -380,15 +382,32 @@ def test_wrong_method_and_unknown_paths(sandbox_server):
     assert requests.post(sandbox_server.url + "/es/2.0/item/getItems", timeout=5).status_code == 404
 
 
-def test_limiter_spaces_callers_of_one_endpoint_only():
-    now = [0.0]
-    waits = []
-    limiter = RateLimiter(margin=0.0, clock=lambda: now[0], sleep=waits.append)
-    assert [limiter.reserve("shop", "a", 5) for _ in range(3)] == pytest.approx([0, 0.2, 0.4])
-    assert limiter.reserve("shop", "b", 5) == 0
-    assert limiter.reserve("other", "a", 5) == 0
-    assert limiter.reserve("shop", "a", 0) == 0
-    limiter.acquire("shop", "a", 5)
-    assert waits == pytest.approx([0.6])
-    limiter.reset()
-    assert limiter.reserve("shop", "a", 5) == 0
+def test_limiter_counts_from_the_answer_and_per_endpoint():
+    limiter = RateLimiter(margin=0.0)
+    first = limiter.acquire("shop", "a", 2)
+    second = limiter.acquire("shop", "a", 2)  # two per second may be in flight
+    limiter.acquire("shop", "b", 2)  # another endpoint has its own slots
+    limiter.acquire("other", "a", 2)  # and so has another shop
+    limiter.acquire("shop", "a", 0)  # no limit
+    waited = []
+
+    def third():
+        started = time.monotonic()
+        limiter.acquire("shop", "a", 2)
+        waited.append(time.monotonic() - started)
+
+    thread = threading.Thread(target=third)
+    thread.start()
+    time.sleep(0.2)
+    assert waited == []  # both slots still in flight
+    limiter.release("shop", "a", first)
+    limiter.release("shop", "a", second)
+    thread.join()
+    # It waited for the answers, then a full second after the first of them.
+    assert 1.15 <= waited[0] <= 1.6
+    slow = RateLimiter(margin=0.0)
+    slow.release("shop", "a", slow.acquire("shop", "a", 0.5))
+    started = time.monotonic()
+    slow.acquire("shop", "a", 0.5)
+    assert time.monotonic() - started >= 1.9
+    slow.reset()
