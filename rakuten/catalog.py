@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.actors import Actor
-from events.models import InventorySnapshot
+from events.models import AuditAction, InventorySnapshot
+from events.services import audit_record
 from skus.models import Sku, normalize_sku_id
 from skus.services import sku_create
 from stores.models import Store, StoreSku
@@ -42,6 +43,8 @@ def sku_sync_run(
     their initial stock, register every variant, and flag SKUs whose stock in this
     store differs from ours (never overwritten). Cancellable between pages."""
     store = Store.objects.get(pk=store_id)
+    if not actor.is_system:
+        audit_record(actor=actor, action=AuditAction.SKU_SYNC, details={"store_id": store_id})
     with job_lease(f"sku_sync:{store_id}") as token:
         if token is None:
             return run_skipped(store, SyncRun.Kind.SKU_SYNC, actor.username)

@@ -23,8 +23,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from events.models import EventSource, EventType
-from events.services import event_record, make_token
+from events.actors import Actor
+from events.models import AuditAction, EventSource, EventType
+from events.services import audit_record, event_record, make_token
 from stores.models import Store, StoreSku
 
 from .client import RmsClient
@@ -287,14 +288,26 @@ def orders_poll(
     now: dt.datetime | None = None,
     since: dt.datetime | None = None,
     sweep: bool = False,
-    operator: str = "system",
+    actor: Actor | None = None,
     client: RmsClient | None = None,
 ) -> SyncRun:
     """Poll one store: new orders since the cursor, and every order seen that is not final.
 
     `sweep` searches the whole lookback instead (orders changed after shipping).
-    One poll per store at a time: a second one is recorded as skipped."""
+    One poll per store at a time: a second one is recorded as skipped. A poll a
+    person asks for (`actor`) is audited."""
     store = Store.objects.get(pk=store_id)
+    operator = actor.username if actor else "system"
+    if actor is not None and not actor.is_system:
+        audit_record(
+            actor=actor,
+            action=AuditAction.MANUAL_POLL,
+            details={
+                "store_id": store_id,
+                "since": since.isoformat() if since else None,
+                "sweep": sweep,
+            },
+        )
     with job_lease(f"poll:{store_id}") as token:
         if token is None:
             return run_skipped(store, SyncRun.Kind.POLL, operator)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from events.actors import Actor
-from events.models import EventType, InventoryEvent, InventorySnapshot, PendingPush
+from events.models import AuditLog, EventType, InventoryEvent, InventorySnapshot, PendingPush
 from rakuten import tasks
 from rakuten.catalog import reconcile_run, sku_sync_run
 from rakuten.models import PollState, SyncRun
@@ -56,6 +56,7 @@ def test_sku_sync_creates_registers_and_flags(engine):
     assert "Tshirt-RED-L: store-a shows 9, Inventory Sync has 12 (not overwritten)" in run.log
     assert InventorySnapshot.objects.get(pk="tshirt-red-l").internal_available == 12
     assert Store.objects.get(pk="store-a").last_sku_sync_at is not None
+    assert AuditLog.objects.filter(action="sku.sync", user="test").count() == 1
     again = sku_sync_run(store_id="store-a", actor=ACTOR)
     assert again.counts.get("created", 0) == 0
     assert again.counts.get("registered", 0) == 0

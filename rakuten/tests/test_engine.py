@@ -314,3 +314,7 @@ def test_commands_print_what_they_did(engine, capsys):
     assert "store-b: stock push succeeded: pushed 1" in out
     assert "0 pushes, 0 confirmations requeued" in out
     assert "store-b: reconcile succeeded: checked 3, drift 0" in out
+    from events.models import AuditLog
+
+    audit = AuditLog.objects.get(action="poll.manual")
+    assert (audit.user, audit.details["store_id"]) == ("manage.py", "store-a")

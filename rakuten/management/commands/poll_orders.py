@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
+from events.actors import Actor
 from rakuten.services import orders_poll
 
 from ._base import StoreCommand
@@ -32,6 +33,4 @@ class Command(StoreCommand):
             if start.tzinfo is None:
                 start = start.replace(tzinfo=dt.timezone(dt.timedelta(hours=9)))
         for store_id in self.stores(store):
-            self.report(
-                orders_poll(store_id=store_id, since=start, sweep=sweep, operator="manage.py")
-            )
+            self.report(orders_poll(store_id=store_id, since=start, sweep=sweep, actor=Actor.cli()))
