@@ -145,3 +145,21 @@ def test_two_pollers_started_together_do_not_both_run(engine):
     for thread in threads:
         thread.join()
     assert sorted(results) == [SyncRun.Status.SKIPPED, SyncRun.Status.SUCCEEDED]
+
+
+def test_sync_and_poll_commands(engine, capsys):
+    from django.core.management.base import CommandError
+
+    call_command("sync_skus", "--store", "store-a")
+    out = capsys.readouterr().out
+    assert "store-a: SKU sync succeeded" in out
+    assert "variants" in out
+    order = engine.order("store-a", units=1)
+    since = (timezone.now() - dt.timedelta(minutes=1)).isoformat()
+    call_command("poll_orders", "--store", "store-a", "--since", since)
+    assert InventoryEvent.objects.filter(order_id=order.order_number).count() == 1
+    call_command("poll_orders", "--store", "store-a", "--since", "2026-11-23T09:00")  # JST assumed
+    with pytest.raises(CommandError, match="not a datetime"):
+        call_command("poll_orders", "--store", "store-a", "--since", "yesterday")
+    with pytest.raises(CommandError, match="No store"):
+        call_command("sync_skus", "--store", "nope")
