@@ -15,8 +15,10 @@ sandbox=$!
 "$BIN/python" manage.py qcluster &
 cluster=$!
 
+web=""
 stop() {
     trap - EXIT INT TERM
+    kill "$web" 2>/dev/null || true
     kill "$sandbox" 2>/dev/null || true
     kill "$cluster" 2>/dev/null || true
     for _ in $(seq 10); do
@@ -30,4 +32,6 @@ trap stop EXIT INT TERM
 
 echo "RMS sandbox on http://127.0.0.1:$SANDBOX_PORT/ (state in var/sandbox.json)"
 echo "Serving on http://$HOST:$PORT/ (log in with the admin user above)"
-"$BIN/python" manage.py runserver "$HOST:$PORT"
+"$BIN/python" manage.py runserver "$HOST:$PORT" &
+web=$!
+wait "$web"
