@@ -114,6 +114,17 @@ def outbox_mark(*, sku_id: str, store_id: str | None = None) -> None:
         cursor.execute(_OUTBOX_INSERT.format(where=where), params)
 
 
+def outbox_mark_many(sku_ids: list[str]) -> None:
+    """Make a push due of each SKU in every active store it is registered in."""
+    now = _prep(InventoryEvent, "created_at", timezone.now())
+    with connection.cursor() as cursor:
+        for start in range(0, len(sku_ids), 500):
+            chunk = sku_ids[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            sql = _OUTBOX_INSERT.replace("store_sku.sku_id = %s", f"store_sku.sku_id IN ({marks})")
+            cursor.execute(sql.format(where=""), [now, now, now, now, *chunk])
+
+
 def outbox_mark_store(*, store_id: str) -> None:
     """Make a push due of every SKU registered in an active store, in one statement."""
     now = _prep(InventoryEvent, "created_at", timezone.now())

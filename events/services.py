@@ -321,6 +321,72 @@ def stock_set(
         )
 
 
+def stock_set_many(
+    *,
+    targets: list[tuple[str, int, str]],
+    event_type: str,
+    source: str,
+    operator: str,
+    reason: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> list[InventoryEvent]:
+    """Bring many SKUs to their target stock at once: [(sku_id, target, token)].
+
+    The bulk path of `stock_set` for imports: the snapshots are locked in id
+    order, one event of the difference per SKU whose stock changes is inserted
+    with `bulk_create`, the snapshots are updated and the outbox marked, all in
+    the caller's transaction. Tokens are unique, so the same batch cannot be
+    applied twice. Returns the events written."""
+    now = timezone.now()
+    by_sku = {normalize_sku_id(sku_id): (target, token) for sku_id, target, token in targets}
+    keys = sorted(by_sku)
+    events: list[InventoryEvent] = []
+    snapshots: list[InventorySnapshot] = []
+    with transaction.atomic(savepoint=False):
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start : start + 1000]
+            locked = {
+                snapshot.sku_id: snapshot
+                for snapshot in InventorySnapshot.objects.select_for_update()
+                .filter(sku_id__in=chunk)
+                .order_by("sku_id")
+            }
+            for key in chunk:
+                snapshot = locked.get(key)
+                if snapshot is None:
+                    raise _refuse_unknown_sku(key)
+                target, token = by_sku[key]
+                if target < 0:
+                    raise InvalidQuantity(str(MSG_OVERSELL_REFUSED), sku_id=key)
+                difference = target - snapshot.internal_available
+                if difference == 0:
+                    continue
+                event = InventoryEvent(
+                    event_type=event_type,
+                    sku_id=key,
+                    quantity=difference,
+                    balance_after=target,
+                    oversold=False,
+                    operator=operator[:100],
+                    reason=reason,
+                    source=source,
+                    token=token,
+                    metadata=metadata or {},
+                    created_at=now,
+                )
+                snapshot.internal_available = target
+                snapshot.last_event_id = event.event_id
+                snapshot.updated_at = now
+                events.append(event)
+                snapshots.append(snapshot)
+        InventoryEvent.objects.bulk_create(events, batch_size=2000)
+        InventorySnapshot.objects.bulk_update(
+            snapshots, ["internal_available", "last_event", "updated_at"], batch_size=1000
+        )
+        ledger.outbox_mark_many([event.sku_id for event in events])
+    return events
+
+
 # --- snapshots ----------------------------------------------------------------
 
 

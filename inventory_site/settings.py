@@ -45,7 +45,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = ["django_q"]
+THIRD_PARTY_APPS = ["django_q", "import_export"]
 LOCAL_APPS = [
     "skus",
     "stores",

@@ -1,0 +1,392 @@
+"""Stock file import: upload (nothing else written), preview, confirm, cancel.
+
+Semantics (README, "CSV import"):
+- metadata_only: names and store ids only; stock is never touched.
+- reset_stock: a row's quantity becomes the SKU's stock (one IMPORT event of
+  the difference). Zero handling says what 0 and negatives mean: `ignore`
+  skips a 0 row; `set_zero` sets 0; `zero_negative` sets 0 and reads a
+  negative as 0 instead of refusing the row. A blank quantity never changes stock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.actors import Actor
+from events.models import AuditAction, EventSource, EventType, InventorySnapshot
+from events.services import audit_record, make_token, stock_set_many
+from inventory_site.errors import InventoryError
+from skus.models import Sku, normalize_sku_id
+from stores.models import Store, StoreSku
+
+from .models import UploadedFile
+from .parsing import FileRow, ImportFileError, ParsedFile, decode, parse
+
+QUANTITY_MAX = 99_999
+RMS_ID_MAX_BYTES = 32
+CONFIRM_WINDOW = dt.timedelta(hours=24)
+
+MSG_UNKNOWN_STORE = _("Unknown store: %(store)s.")
+MSG_BAD_MODE = _("Unknown import mode: %(value)s.")
+MSG_BAD_ZERO = _("Unknown zero handling: %(value)s.")
+MSG_NOT_PENDING = _("This upload was already %(status)s: it cannot be confirmed again.")
+MSG_EXPIRED = _("This upload is more than 24 hours old: upload the file again.")
+MSG_BAD_TOKEN = _("This confirmation link is not valid for this upload.")
+MSG_NOT_YOURS = _("Only %(operator)s, who uploaded this file, can confirm or cancel it.")
+MSG_OTHER_STORE = _("This upload is for store %(store)s, not %(other)s.")
+MSG_HAS_ERRORS = _("%(count)d rows have errors: fix the file, or confirm leaving those rows out.")
+ROW_QUANTITY_NOT_INT = _("quantity %(value)r is not a whole number")
+ROW_QUANTITY_NEGATIVE = _("quantity %(value)s is negative")
+ROW_QUANTITY_TOO_BIG = _("quantity %(value)s is over 99,999")
+ROW_DUPLICATE = _("SKU %(sku)s is also on line %(line)d")
+ROW_RMS_ID_TOO_LONG = _("%(what)s %(value)s is over 32 bytes, too long for RMS")
+ROW_UNKNOWN_STORE = _("unknown store %(store)s")
+ROW_NO_SKU = _("no SKU id")
+SKIP_PRODUCT = _("an RMS product or option row, not a SKU")
+SKIP_ZERO = _("quantity 0 is ignored (zero handling)")
+SKIP_BLANK = _("no quantity: stock unchanged")
+
+
+class ImportRefused(InventoryError):
+    pass
+
+
+class Action:
+    CREATE = "create"
+    UPDATE = "update"
+    STOCK = "stock"
+    NO_CHANGE = "no change"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+@dataclass(slots=True)
+class RowPlan:
+    line: int
+    raw_sku: str
+    sku_id: str = ""
+    action: str = Action.NO_CHANGE
+    name_from: str | None = None
+    name_to: str | None = None
+    stock_from: int | None = None
+    stock_to: int | None = None
+    store_id: str = ""
+    register: tuple[str, str, str] | None = None  # manage_number, variant_id, merchant id
+    message: str = ""
+
+
+@dataclass
+class Preview:
+    upload: UploadedFile
+    kind: str
+    rows: list[RowPlan]
+    totals: Counter = field(default_factory=Counter)
+
+    @property
+    def errors(self) -> list[RowPlan]:
+        return [row for row in self.rows if row.action == Action.ERROR]
+
+
+def upload_create(
+    *,
+    filename: str,
+    content: bytes,
+    store_id: str,
+    import_mode: str,
+    zero_handling: str,
+    actor: Actor,
+) -> UploadedFile:
+    """Keep the file as a pending upload; refuse, writing nothing, what cannot be read."""
+    if import_mode not in UploadedFile.ImportMode.values:
+        raise ImportRefused(str(MSG_BAD_MODE % {"value": import_mode}))
+    if zero_handling not in UploadedFile.ZeroHandling.values:
+        raise ImportRefused(str(MSG_BAD_ZERO % {"value": zero_handling}))
+    store = Store.objects.filter(pk=store_id).first()
+    if store is None:
+        raise ImportRefused(str(MSG_UNKNOWN_STORE % {"store": store_id}))
+    text = decode(content)
+    # The whole file is read once now, so a file that cannot be read is refused here.
+    parse(text, need_quantity=import_mode == UploadedFile.ImportMode.RESET_STOCK)
+    return UploadedFile.objects.create(
+        filename=(filename or "upload.csv")[:255],
+        original_content=text,
+        store=store,
+        import_mode=import_mode,
+        zero_handling=zero_handling,
+        operator=actor.username,
+    )
+
+
+def _quantity(row: FileRow, zero: str) -> tuple[int | None, str, str]:
+    """(target stock or None, skip reason, error)."""
+    raw = (row.quantity or "").strip().replace(",", "")
+    if not raw:
+        return None, str(SKIP_BLANK), ""
+    try:
+        value = int(raw)
+    except ValueError:
+        try:
+            as_float = float(raw)
+        except ValueError:
+            return None, "", str(ROW_QUANTITY_NOT_INT % {"value": row.quantity})
+        if not as_float.is_integer():
+            return None, "", str(ROW_QUANTITY_NOT_INT % {"value": row.quantity})
+        value = int(as_float)
+    if value > QUANTITY_MAX:
+        return None, "", str(ROW_QUANTITY_TOO_BIG % {"value": value})
+    if value < 0:
+        if zero == UploadedFile.ZeroHandling.ZERO_NEGATIVE:
+            return 0, "", ""
+        return None, "", str(ROW_QUANTITY_NEGATIVE % {"value": value})
+    if value == 0 and zero == UploadedFile.ZeroHandling.IGNORE:
+        return None, str(SKIP_ZERO), ""
+    return value, "", ""
+
+
+def _lookup(model: Any, ids: list[str], *fields: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        found.update(
+            (values[0], values[1:])
+            for values in model.objects.filter(pk__in=chunk).values_list(*fields)
+        )
+    return found
+
+
+def import_preview(upload: UploadedFile) -> Preview:
+    """What confirming would do, row by row, against the stock as it is now."""
+    reset = upload.import_mode == UploadedFile.ImportMode.RESET_STOCK
+    parsed: ParsedFile = parse(upload.original_content, need_quantity=reset)
+    rows: list[RowPlan] = []
+    seen: dict[str, int] = {}
+    stores = set(Store.objects.values_list("store_id", flat=True))
+    for row in parsed.rows:
+        plan = RowPlan(line=row.line, raw_sku=row.sku, store_id=row.store or upload.store_id)
+        rows.append(plan)
+        if row.skip:
+            plan.action, plan.message = Action.SKIPPED, str(SKIP_PRODUCT)
+            continue
+        try:
+            plan.sku_id = normalize_sku_id(row.sku) if row.sku else ""
+        except ValidationError as exc:
+            plan.action, plan.message = Action.ERROR, " ".join(exc.messages)
+            continue
+        if not plan.sku_id:
+            plan.action, plan.message = Action.ERROR, str(ROW_NO_SKU)
+            continue
+        if plan.store_id not in stores:
+            plan.action = Action.ERROR
+            plan.message = str(ROW_UNKNOWN_STORE % {"store": plan.store_id})
+            continue
+        if plan.sku_id in seen:
+            plan.action = Action.ERROR
+            plan.message = str(ROW_DUPLICATE % {"sku": row.sku, "line": seen[plan.sku_id]})
+            continue
+        seen[plan.sku_id] = row.line
+        too_long = next(
+            (
+                (what, value)
+                for what, value in (
+                    ("SKU", row.sku),
+                    ("manageNumber", row.manage_number),
+                    ("variantId", row.variant_id),
+                )
+                if len(value.encode()) > RMS_ID_MAX_BYTES
+            ),
+            None,
+        )
+        if too_long:
+            plan.action = Action.ERROR
+            plan.message = str(ROW_RMS_ID_TOO_LONG % {"what": too_long[0], "value": too_long[1]})
+            continue
+        if reset:
+            target, skip, error = _quantity(row, upload.zero_handling)
+            if error:
+                plan.action, plan.message = Action.ERROR, error
+                continue
+            plan.stock_to, plan.message = target, skip
+        plan.name_to = row.name or None
+        if row.manage_number and (row.variant_id or parsed.kind == "table"):
+            plan.register = (
+                row.manage_number.lower(),
+                row.variant_id or row.sku,
+                row.merchant_sku_id,
+            )
+    valid = [plan for plan in rows if plan.action == Action.NO_CHANGE]
+    ids = [plan.sku_id for plan in valid]
+    skus = _lookup(Sku, ids, "sku_id", "sku_name")
+    stock = _lookup(InventorySnapshot, ids, "sku_id", "internal_available")
+    for plan in valid:
+        if plan.sku_id not in skus:
+            plan.action = Action.CREATE
+            plan.stock_from = 0 if plan.stock_to is not None else None
+            continue
+        (name,) = skus[plan.sku_id]
+        if plan.name_to and plan.name_to != name:
+            plan.name_from, plan.action = name, Action.UPDATE
+        else:
+            plan.name_to = None
+        if plan.stock_to is not None:
+            (current,) = stock.get(plan.sku_id, (0,))
+            if current != plan.stock_to:
+                plan.stock_from, plan.action = current, Action.STOCK
+            else:
+                plan.stock_to = None
+        if plan.action == Action.NO_CHANGE and plan.message:
+            plan.action = Action.SKIPPED
+    totals = Counter(plan.action for plan in rows)
+    totals["rows"] = len(rows)
+    return Preview(upload=upload, kind=parsed.kind, rows=rows, totals=totals)
+
+
+def _check(upload: UploadedFile, *, token: str, actor: Actor, store_id: str | None) -> None:
+    if upload.status != UploadedFile.Status.PENDING:
+        raise ImportRefused(str(MSG_NOT_PENDING % {"status": upload.get_status_display()}))
+    if token != upload.token:
+        raise ImportRefused(str(MSG_BAD_TOKEN))
+    if upload.operator != actor.username:
+        raise ImportRefused(str(MSG_NOT_YOURS % {"operator": upload.operator}))
+    if store_id is not None and store_id != upload.store_id:
+        raise ImportRefused(str(MSG_OTHER_STORE % {"store": upload.store_id, "other": store_id}))
+
+
+def import_confirm(
+    *,
+    file_id: Any,
+    token: str,
+    actor: Actor,
+    store_id: str | None = None,
+    skip_errors: bool = False,
+    now: dt.datetime | None = None,
+) -> Preview:
+    """Apply an upload once, in one transaction, re-validated against the stock now."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        upload = UploadedFile.objects.select_for_update().filter(pk=file_id).first()
+        if upload is None:
+            raise ImportRefused(str(MSG_BAD_TOKEN))
+        _check(upload, token=token, actor=actor, store_id=store_id)
+        if now - upload.created_at > CONFIRM_WINDOW:
+            raise ImportRefused(str(MSG_EXPIRED))
+        preview = import_preview(upload)
+        if preview.errors and not skip_errors:
+            raise ImportRefused(str(MSG_HAS_ERRORS % {"count": len(preview.errors)}))
+        _apply(upload, preview, actor)
+        upload.status = UploadedFile.Status.CONFIRMED
+        upload.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.IMPORT_CONFIRM,
+            details={
+                "file_id": str(upload.file_id),
+                "filename": upload.filename,
+                "store_id": upload.store_id,
+                "mode": upload.import_mode,
+                "zero_handling": upload.zero_handling,
+                "totals": dict(preview.totals),
+            },
+        )
+    return preview
+
+
+def _apply(upload: UploadedFile, preview: Preview, actor: Actor) -> None:
+    # Rows left out: errors (when the user chose to skip them) and RMS product rows.
+    rows = [r for r in preview.rows if r.action != Action.ERROR and r.sku_id]
+    new = [r for r in rows if r.action == Action.CREATE]
+    Sku.objects.bulk_create(
+        [
+            Sku(
+                sku_id=r.sku_id,
+                original_sku=r.raw_sku,
+                sku_name=(r.name_to or r.raw_sku)[:200],
+                metadata={"created_by": f"import {upload.filename}"},
+            )
+            for r in new
+        ],
+        batch_size=2000,
+    )
+    InventorySnapshot.objects.bulk_create(
+        [InventorySnapshot(sku_id=r.sku_id, internal_available=0) for r in new], batch_size=2000
+    )
+    renamed = [
+        Sku(sku_id=r.sku_id, sku_name=r.name_to[:200])
+        for r in rows
+        if r.name_to and r.action != Action.CREATE
+    ]
+    Sku.objects.bulk_update(renamed, ["sku_name"], batch_size=1000)
+    _register(rows)
+    if upload.import_mode == UploadedFile.ImportMode.RESET_STOCK:
+        stock_set_many(
+            targets=[
+                (r.sku_id, r.stock_to, make_token("import", upload.file_id, r.line))
+                for r in rows
+                if r.stock_to is not None
+            ],
+            event_type=EventType.IMPORT,
+            source=EventSource.IMPORT,
+            operator=actor.username,
+            reason=f"import {upload.filename}",
+            metadata={"file_id": str(upload.file_id)},
+        )
+
+
+def _register(rows: list[RowPlan]) -> None:
+    wanted = {(r.store_id, r.sku_id): r.register for r in rows if r.register}
+    if not wanted:
+        return
+    existing = {
+        (reg.store_id, reg.sku_id): reg
+        for reg in StoreSku.objects.filter(
+            store_id__in={store for store, _ in wanted}, sku_id__in=[sku for _, sku in wanted]
+        )
+    }
+    create, update = [], []
+    for (store_id, sku_id), (manage_number, variant_id, merchant) in wanted.items():
+        reg = existing.get((store_id, sku_id))
+        if reg is None:
+            create.append(
+                StoreSku(
+                    store_id=store_id,
+                    sku_id=sku_id,
+                    manage_number=manage_number,
+                    variant_id=variant_id,
+                    merchant_sku_id=merchant,
+                )
+            )
+        elif (reg.manage_number, reg.variant_id) != (manage_number, variant_id):
+            reg.manage_number, reg.variant_id, reg.merchant_sku_id = (
+                manage_number,
+                variant_id,
+                merchant,
+            )
+            update.append(reg)
+    StoreSku.objects.bulk_create(create, batch_size=2000)
+    StoreSku.objects.bulk_update(update, ["manage_number", "variant_id", "merchant_sku_id"])
+
+
+def import_cancel(*, file_id: Any, actor: Actor) -> UploadedFile:
+    with transaction.atomic(durable=True):
+        upload = UploadedFile.objects.select_for_update().get(pk=file_id)
+        _check(upload, token=upload.token, actor=actor, store_id=None)
+        upload.status = UploadedFile.Status.CANCELLED
+        upload.save(update_fields=["status"])
+    return upload
+
+
+__all__ = [
+    "ImportFileError",
+    "ImportRefused",
+    "import_cancel",
+    "import_confirm",
+    "import_preview",
+    "upload_create",
+]
