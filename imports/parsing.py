@@ -54,6 +54,13 @@ RAKUTEN_NAME = "商品名"
 _KEYS = {field: [header_key(n) for n in names] for field, names in ALIASES.items()}
 
 
+def unescape_formula(value: str) -> str:
+    """Undo the export's guard: "'=x" (a formula kept as text) reads back as "=x"."""
+    if value.startswith("'") and value[1:2] in ("=", "+", "-", "@"):
+        return value[1:]
+    return value
+
+
 def decode(raw: bytes) -> str:
     if not raw or not raw.strip():
         raise ImportFileError(str(MSG_EMPTY))
@@ -172,7 +179,7 @@ def _rows(
                 quantity=cell(values, columns["quantity"])
                 if columns["quantity"] is not None
                 else None,
-                name=cell(values, columns["name"]),
+                name=unescape_formula(cell(values, columns["name"])),
                 store=cell(values, columns["store"]),
                 manage_number=cell(values, columns["manage_number"]),
                 variant_id=cell(values, columns["variant_id"]),

@@ -1,0 +1,141 @@
+"""Upload, preview, confirm and cancel a stock file; the template and the export."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from events.actors import Actor
+from inventory_site.errors import InventoryError
+
+from .forms import ConfirmForm, UploadForm
+from .models import UploadedFile
+from .parsing import ImportFileError
+from .resources import export_csv, template_csv
+from .services import Action, import_cancel, import_confirm, import_preview, upload_create
+
+IMPORT_PERMISSION = "imports.add_uploadedfile"
+PREVIEW_PAGE = 500
+
+
+def _admin_context(request: HttpRequest, title: str) -> dict:
+    from django.contrib import admin
+
+    return {**admin.site.each_context(request), "title": title}
+
+
+@staff_member_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = upload_create(
+                filename=form.cleaned_data["file"].name,
+                content=form.cleaned_data["file"].read(),
+                store_id=form.cleaned_data["store"].store_id,
+                import_mode=form.cleaned_data["import_mode"],
+                zero_handling=form.cleaned_data["zero_handling"],
+                actor=Actor.from_request(request),
+            )
+        except InventoryError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("imports:preview", file_id=created.file_id)
+    context = _admin_context(request, _("Import stock"))
+    context.update(
+        form=form,
+        recent=UploadedFile.objects.select_related("store").order_by("-created_at")[:10],
+    )
+    return render(request, "imports/upload.html", context)
+
+
+@staff_member_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def preview(request: HttpRequest, file_id: str) -> HttpResponse:
+    upload_row = get_object_or_404(UploadedFile.objects.select_related("store"), pk=file_id)
+    try:
+        result = import_preview(upload_row)
+    except ImportFileError as exc:
+        messages.error(request, exc.message)
+        return redirect("imports:upload")
+    rows = sorted(result.rows, key=lambda r: (r.action != Action.ERROR, r.line))
+    if request.GET.get("show") == "errors":
+        rows = [r for r in rows if r.action == Action.ERROR]
+    page = Paginator(rows, PREVIEW_PAGE).get_page(request.GET.get("page"))
+    context = _admin_context(request, _("Preview of %(name)s") % {"name": upload_row.filename})
+    context.update(
+        upload=upload_row,
+        preview=result,
+        page=page,
+        error_count=len(result.errors),
+        no_change=result.totals.get(Action.NO_CHANGE, 0),
+        form=ConfirmForm(initial={"token": upload_row.token}),
+        mine=upload_row.operator == request.user.get_username(),
+    )
+    return render(request, "imports/preview.html", context)
+
+
+@require_POST
+@staff_member_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def confirm(request: HttpRequest, file_id: str) -> HttpResponse:
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("This confirmation link is not valid for this upload."))
+        return redirect("imports:preview", file_id=file_id)
+    try:
+        result = import_confirm(
+            file_id=file_id,
+            token=form.cleaned_data["token"],
+            actor=Actor.from_request(request),
+            skip_errors=form.cleaned_data["skip_errors"],
+        )
+    except InventoryError as exc:
+        messages.error(request, exc.message)
+        return redirect("imports:preview", file_id=file_id)
+    messages.success(
+        request,
+        _("Import applied: %(created)d SKUs created, %(stock)d stock changes.")
+        % {
+            "created": result.totals.get(Action.CREATE, 0),
+            "stock": result.totals.get(Action.STOCK, 0),
+        },
+    )
+    return redirect("imports:upload")
+
+
+@require_POST
+@staff_member_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def cancel(request: HttpRequest, file_id: str) -> HttpResponse:
+    try:
+        import_cancel(file_id=file_id, actor=Actor.from_request(request))
+    except InventoryError as exc:
+        messages.error(request, exc.message)
+        return redirect("imports:preview", file_id=file_id)
+    messages.info(request, _("Import cancelled: nothing was changed."))
+    return redirect("imports:upload")
+
+
+def _csv(content: str, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@staff_member_required
+def template(request: HttpRequest) -> HttpResponse:
+    return _csv(template_csv(), "inventory-sync-template.csv")
+
+
+@staff_member_required
+@permission_required("skus.view_sku", raise_exception=True)
+def export(request: HttpRequest) -> HttpResponse:
+    return _csv(export_csv(), "inventory-sync-stock.csv")
