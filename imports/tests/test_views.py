@@ -1,0 +1,131 @@
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from events.models import InventorySnapshot
+from imports.models import UploadedFile
+from skus.models import Sku
+from stores.tests.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def staff(username, *perms):
+    user = User.objects.create_user(username, password="pw", is_staff=True)
+    for perm in perms:
+        app, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+        )
+    return user
+
+
+@pytest.fixture
+def importer(client):
+    client.force_login(staff("imp", "imports.add_uploadedfile", "skus.view_sku"))
+    return client
+
+
+def post_file(client, content, store, **extra):
+    data = {
+        "file": SimpleUploadedFile("stock.csv", content.encode()),
+        "store": store.store_id,
+        "import_mode": "reset_stock",
+        "zero_handling": "ignore",
+        **extra,
+    }
+    return client.post(reverse("imports:upload"), data)
+
+
+def test_upload_preview_confirm_in_the_browser_flow(importer):
+    store = StoreFactory()
+    page = importer.get(reverse("imports:upload"))
+    assert b"Download the template" in page.content
+    response = post_file(importer, "sku,name,quantity\nNew-1,<script>alert(1)</script>,4\n", store)
+    upload = UploadedFile.objects.get()
+    assert response.url == reverse("imports:preview", args=[upload.file_id])
+    preview = importer.get(response.url).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in preview
+    assert "<script>alert(1)" not in preview
+    assert 'id="confirm-form"' in preview
+    assert not Sku.objects.filter(pk="new-1").exists()
+    done = importer.post(
+        reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token}, follow=True
+    )
+    assert "Import applied: 1 SKUs created" in done.content.decode()
+    assert InventorySnapshot.objects.get(pk="new-1").internal_available == 4
+    again = importer.post(
+        reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token}, follow=True
+    )
+    assert "cannot be confirmed again" in again.content.decode()
+
+
+def test_errors_are_listed_and_block_confirm(importer):
+    store = StoreFactory()
+    post_file(importer, "sku,quantity\nGood-1,1\nBad-1,x\n", store)
+    upload = UploadedFile.objects.get()
+    page = importer.get(
+        reverse("imports:preview", args=[upload.file_id]), {"show": "errors"}
+    ).content.decode()
+    assert "not a whole number" in page
+    assert "Good-1" not in page
+    refused = importer.post(
+        reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token}, follow=True
+    )
+    assert "1 rows have errors" in refused.content.decode()
+    importer.post(
+        reverse("imports:confirm", args=[upload.file_id]),
+        {"token": upload.token, "skip_errors": "on"},
+    )
+    assert Sku.objects.filter(pk="good-1").exists()
+    assert not Sku.objects.filter(pk="bad-1").exists()
+
+
+def test_a_bad_file_gets_a_message_and_nothing_is_kept(importer):
+    store = StoreFactory()
+    page = post_file(importer, "name,price\nx,1\n", store).content.decode()
+    assert "No SKU column" in page
+    assert UploadedFile.objects.count() == 0
+
+
+def test_cancel_and_other_users_uploads(importer, client):
+    store = StoreFactory()
+    post_file(importer, "sku,quantity\nNew-1,4\n", store)
+    upload = UploadedFile.objects.get()
+    other = staff("other", "imports.add_uploadedfile")
+    client.force_login(other)
+    page = client.get(reverse("imports:preview", args=[upload.file_id])).content.decode()
+    assert 'id="confirm-form"' not in page
+    refused = client.post(
+        reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token}, follow=True
+    )
+    assert "Only imp" in refused.content.decode()
+    client.post(reverse("imports:cancel", args=[upload.file_id]))
+    upload.refresh_from_db()
+    assert upload.status == "pending"
+    client.force_login(User.objects.get(username="imp"))
+    client.post(reverse("imports:cancel", args=[upload.file_id]))
+    upload.refresh_from_db()
+    assert upload.status == "cancelled"
+    assert not Sku.objects.filter(pk="new-1").exists()
+    bad = client.post(reverse("imports:confirm", args=[upload.file_id]), {}, follow=True)
+    assert "not valid" in bad.content.decode()
+
+
+def test_permissions(client):
+    url = reverse("imports:upload")
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(staff("viewer"))
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("imports:export")).status_code == 403
+    assert client.get(reverse("imports:template")).status_code == 200
+
+
+def test_template_and_export_downloads(importer):
+    template = importer.get(reverse("imports:template"))
+    assert template["Content-Disposition"].startswith("attachment")
+    assert template.content.decode().startswith("sku_id,sku_name,quantity")
+    export = importer.get(reverse("imports:export")).content.decode()
+    assert export.splitlines()[0] == "sku_id,sku_name,quantity"
+    assert "CE1111" in export
