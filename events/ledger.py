@@ -114,6 +114,56 @@ def outbox_mark(*, sku_id: str, store_id: str | None = None) -> None:
         cursor.execute(_OUTBOX_INSERT.format(where=where), params)
 
 
+_PG_CASTS = {
+    "IntegerField": "integer",
+    "PositiveIntegerField": "integer",
+    "DateTimeField": "timestamp with time zone",
+    "UUIDField": "uuid",
+    "ForeignKey": None,  # the target's type
+}
+
+
+def _cast(field: Any) -> str | None:
+    if connection.vendor != "postgresql":
+        return None
+    if field.get_internal_type() == "ForeignKey":
+        field = field.target_field
+    return _PG_CASTS.get(field.get_internal_type())
+
+
+def bulk_update_rows(model: Any, fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """UPDATE many rows with one statement per 500: rows are (pk, value per field).
+
+    Django's bulk_update builds a CASE per field in Python, which dominates a
+    100,000-row import; this joins a VALUES list instead (PostgreSQL and SQLite)."""
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    sets = []
+    for position, field in enumerate(model_fields, start=2):
+        value = f"v.column{position}"
+        cast = _cast(field)
+        sets.append(f"{field.column} = " + (f"CAST({value} AS {cast})" if cast else value))
+    pk_cast = _cast(meta.pk)
+    key = f"CAST(v.column1 AS {pk_cast})" if pk_cast else "v.column1"
+    width = len(fields) + 1
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            params: list[Any] = []
+            for row in chunk:
+                params.append(meta.pk.get_db_prep_save(row[0], connection))
+                params.extend(
+                    field.get_db_prep_save(value, connection)
+                    for field, value in zip(model_fields, row[1:], strict=True)
+                )
+            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
+            cursor.execute(
+                f"UPDATE {meta.db_table} SET {', '.join(sets)} "  # noqa: S608 - names from the model
+                f"FROM (VALUES {values}) AS v WHERE {meta.db_table}.{meta.pk.column} = {key}",
+                params,
+            )
+
+
 def outbox_mark_many(sku_ids: list[str]) -> None:
     """Make a push due of each SKU in every active store it is registered in."""
     now = _prep(InventoryEvent, "created_at", timezone.now())

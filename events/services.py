@@ -380,8 +380,10 @@ def stock_set_many(
                 events.append(event)
                 snapshots.append(snapshot)
         InventoryEvent.objects.bulk_create(events, batch_size=2000)
-        InventorySnapshot.objects.bulk_update(
-            snapshots, ["internal_available", "last_event", "updated_at"], batch_size=1000
+        ledger.bulk_update_rows(
+            InventorySnapshot,
+            ["internal_available", "last_event", "updated_at"],
+            [(s.sku_id, s.internal_available, s.last_event_id, s.updated_at) for s in snapshots],
         )
         ledger.outbox_mark_many([event.sku_id for event in events])
     return events

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.actors import Actor
+from events.ledger import bulk_update_rows
 from events.models import AuditAction, EventSource, EventType, InventorySnapshot
 from events.services import audit_record, make_token, stock_set_many
 from inventory_site.errors import InventoryError
@@ -317,12 +318,8 @@ def _apply(upload: UploadedFile, preview: Preview, actor: Actor) -> None:
     InventorySnapshot.objects.bulk_create(
         [InventorySnapshot(sku_id=r.sku_id, internal_available=0) for r in new], batch_size=2000
     )
-    renamed = [
-        Sku(sku_id=r.sku_id, sku_name=r.name_to[:200])
-        for r in rows
-        if r.name_to and r.action != Action.CREATE
-    ]
-    Sku.objects.bulk_update(renamed, ["sku_name"], batch_size=1000)
+    renamed = [(r.sku_id, r.name_to[:200]) for r in rows if r.name_to and r.action != Action.CREATE]
+    bulk_update_rows(Sku, ["sku_name"], renamed)
     _register(rows)
     if upload.import_mode == UploadedFile.ImportMode.RESET_STOCK:
         stock_set_many(
