@@ -341,49 +341,44 @@ def stock_set_many(
     by_sku = {normalize_sku_id(sku_id): (target, token) for sku_id, target, token in targets}
     keys = sorted(by_sku)
     events: list[InventoryEvent] = []
-    snapshots: list[InventorySnapshot] = []
     with transaction.atomic(savepoint=False):
         for start in range(0, len(keys), 1000):
             chunk = keys[start : start + 1000]
-            locked = {
-                snapshot.sku_id: snapshot
-                for snapshot in InventorySnapshot.objects.select_for_update()
+            locked = dict(
+                InventorySnapshot.objects.select_for_update()
                 .filter(sku_id__in=chunk)
                 .order_by("sku_id")
-            }
+                .values_list("sku_id", "internal_available")
+            )
             for key in chunk:
-                snapshot = locked.get(key)
-                if snapshot is None:
+                available = locked.get(key)
+                if available is None:
                     raise _refuse_unknown_sku(key)
                 target, token = by_sku[key]
                 if target < 0:
                     raise InvalidQuantity(str(MSG_OVERSELL_REFUSED), sku_id=key)
-                difference = target - snapshot.internal_available
-                if difference == 0:
+                if target == available:
                     continue
-                event = InventoryEvent(
-                    event_type=event_type,
-                    sku_id=key,
-                    quantity=difference,
-                    balance_after=target,
-                    oversold=False,
-                    operator=operator[:100],
-                    reason=reason,
-                    source=source,
-                    token=token,
-                    metadata=metadata or {},
-                    created_at=now,
+                events.append(
+                    InventoryEvent(
+                        event_type=event_type,
+                        sku_id=key,
+                        quantity=target - available,
+                        balance_after=target,
+                        oversold=False,
+                        operator=operator[:100],
+                        reason=reason,
+                        source=source,
+                        token=token,
+                        metadata=metadata or {},
+                        created_at=now,
+                    )
                 )
-                snapshot.internal_available = target
-                snapshot.last_event_id = event.event_id
-                snapshot.updated_at = now
-                events.append(event)
-                snapshots.append(snapshot)
-        InventoryEvent.objects.bulk_create(events, batch_size=2000)
+        ledger.events_insert(events)
         ledger.bulk_update_rows(
             InventorySnapshot,
             ["internal_available", "last_event", "updated_at"],
-            [(s.sku_id, s.internal_available, s.last_event_id, s.updated_at) for s in snapshots],
+            [(e.sku_id, e.balance_after, e.event_id, now) for e in events],
         )
         ledger.outbox_mark_many([event.sku_id for event in events])
     return events

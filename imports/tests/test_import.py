@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from events.actors import Actor
 from events.models import AuditLog, EventType, InventoryEvent, InventorySnapshot, PendingPush
+from events.selectors import snapshot_drift
 from imports.models import UploadedFile
 from imports.parsing import ImportFileError, decode, header_key, parse
 from imports.resources import escape_formula, export_csv, template_csv
@@ -230,6 +231,8 @@ def test_confirm_applies_once_in_one_transaction(actor, store):
         ("new-1", 3, 3, "import"),
     ]
     assert PendingPush.objects.filter(store=store, sku_id="known-1").exists()
+    assert snapshot_drift() == []
+    assert events[0].metadata == {"file_id": str(up.file_id)}
     up.refresh_from_db()
     assert up.status == UploadedFile.Status.CONFIRMED
     audit = AuditLog.objects.get(action="import.confirm")

@@ -15,11 +15,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from events.actors import Actor
-from events.models import EventType, InventoryEvent, InventorySnapshot
+from events.models import EventType, InventoryEvent, InventorySnapshot, PendingPush
+from events.selectors import snapshot_drift
 from imports.resources import SkuStockResource
 from imports.services import import_confirm, import_preview, upload_create
 from inventory_site.benchmarks import scratch_database
 from skus.models import Sku
+from stores.models import StoreSku
 from stores.services import store_create
 
 
@@ -67,7 +69,20 @@ class Command(BaseCommand):
             batch_size=5000,
         )
         InventorySnapshot.objects.bulk_create(
-            (InventorySnapshot(sku_id=f"s{i:06d}", internal_available=10) for i in range(n)),
+            (InventorySnapshot(sku_id=f"s{i:06d}", internal_available=0) for i in range(n)),
+            batch_size=5000,
+        )
+        # Each SKU is sold in the store, so every stock change also makes a push due.
+        StoreSku.objects.bulk_create(
+            (
+                StoreSku(
+                    store=store,
+                    sku_id=f"s{i:06d}",
+                    manage_number=f"m{i // 100}",
+                    variant_id=f"S{i:06d}",
+                )
+                for i in range(n)
+            ),
             batch_size=5000,
         )
         # Every row renames its SKU and changes its stock: the most work a row can ask for.
@@ -98,8 +113,9 @@ class Command(BaseCommand):
         confirm_s = time.perf_counter() - started
         peak = _rss_mb("VmHWM")
         events = InventoryEvent.objects.filter(event_type=EventType.IMPORT).count()
-        if events != n:
-            raise CommandError(f"{events} IMPORT events for {n} rows")
+        pushes = PendingPush.objects.count()
+        if events != n or pushes != n or snapshot_drift():
+            raise CommandError(f"{events} IMPORT events, {pushes} pushes due for {n} rows")
         self.stdout.write(
             f"ours: upload + preview {preview_s:.1f} s, confirm {confirm_s:.1f} s "
             f"(re-validates, then applies), peak RSS {peak:.0f} MB "
