@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from events.actors import Actor
@@ -359,3 +360,30 @@ def test_import_csv_command(tmp_path, store, capsys):
         call_command("import_csv", str(tmp_path / "nope.csv"), "--store", store.store_id)
     with pytest.raises(CommandError, match="Unknown store"):
         call_command("import_csv", str(path), "--store", "nope")
+
+
+def test_the_row_by_row_resource_used_for_comparison():
+    import tablib
+
+    from imports.resources import SkuStockResource
+
+    SkuFactory(sku_id="Known-1", initial_stock=2)
+    dataset = tablib.Dataset(
+        ["Known-1", "Renamed", 9], ["New-2", "Fresh", 4], headers=["sku_id", "sku_name", "quantity"]
+    )
+    result = SkuStockResource().import_data(dataset, dry_run=False, raise_errors=True)
+    assert not result.has_errors()
+    assert (stock("known-1"), Sku.objects.get(pk="known-1").sku_name) == (9, "Renamed")
+    assert Sku.objects.get(pk="new-2").original_sku == "New-2"
+
+
+def test_stock_set_many_refuses_unknown_skus_and_negative_targets():
+    from events.services import InvalidQuantity, UnknownSku, stock_set_many
+
+    SkuFactory(sku_id="Known-1", initial_stock=2)
+    common = {"event_type": EventType.IMPORT, "source": "import", "operator": "t"}
+    with pytest.raises(UnknownSku), transaction.atomic():
+        stock_set_many(targets=[("nope", 1, "t1")], **common)
+    with pytest.raises(InvalidQuantity), transaction.atomic():
+        stock_set_many(targets=[("known-1", -1, "t2")], **common)
+    assert stock("known-1") == 2
