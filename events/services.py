@@ -356,7 +356,9 @@ def stock_set_many(
                     raise _refuse_unknown_sku(key)
                 target, token = by_sku[key]
                 if target < 0:
-                    raise InvalidQuantity(str(MSG_OVERSELL_REFUSED), sku_id=key)
+                    raise OversellRefused(
+                        str(MSG_OVERSELL_REFUSED), sku_id=key, available=available, result=target
+                    )
                 if target == available:
                     continue
                 events.append(

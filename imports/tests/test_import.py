@@ -378,12 +378,12 @@ def test_the_row_by_row_resource_used_for_comparison():
 
 
 def test_stock_set_many_refuses_unknown_skus_and_negative_targets():
-    from events.services import InvalidQuantity, UnknownSku, stock_set_many
+    from events.services import OversellRefused, UnknownSku, stock_set_many
 
     SkuFactory(sku_id="Known-1", initial_stock=2)
     common = {"event_type": EventType.IMPORT, "source": "import", "operator": "t"}
     with pytest.raises(UnknownSku), transaction.atomic():
         stock_set_many(targets=[("nope", 1, "t1")], **common)
-    with pytest.raises(InvalidQuantity), transaction.atomic():
+    with pytest.raises(OversellRefused), transaction.atomic():
         stock_set_many(targets=[("known-1", -1, "t2")], **common)
     assert stock("known-1") == 2
