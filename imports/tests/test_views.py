@@ -42,6 +42,7 @@ def test_upload_preview_confirm_in_the_browser_flow(importer):
     store = StoreFactory()
     page = importer.get(reverse("imports:upload"))
     assert b"Download the template" in page.content
+    assert b'id="nav-import"' in importer.get(reverse("admin:index")).content
     response = post_file(importer, "sku,name,quantity\nNew-1,<script>alert(1)</script>,4\n", store)
     upload = UploadedFile.objects.get()
     assert response.url == reverse("imports:preview", args=[upload.file_id])
