@@ -134,6 +134,10 @@ class InventoryEvent(AppendOnlyModel):
         verbose_name = _("inventory event")
         verbose_name_plural = _("inventory events")
         ordering = ["-created_at"]
+        permissions = [
+            ("adjust_stock", _("Can adjust stock by hand")),
+            ("reset_test_data", _("Can reset the test data")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(event_type__in=EventType.values), name="inventory_events_type_valid"

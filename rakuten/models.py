@@ -188,6 +188,7 @@ class SyncRun(models.Model):
         db_table = "rakuten_sync_runs"
         verbose_name = _("sync run")
         ordering = ["-started_at"]
+        permissions = [("run_sync", _("Can poll orders, sync SKUs, push and retry"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["poll", "push", "confirm", "sku_sync", "reconcile"]),
