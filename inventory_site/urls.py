@@ -3,7 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="rakuten:dashboard", permanent=False)),
+    path("dashboard/", include("rakuten.urls")),
     path("admin/", admin.site.urls),
     path("imports/", include("imports.urls")),
 ]

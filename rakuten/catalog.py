@@ -52,7 +52,12 @@ def sku_sync_run(
         try:
             client = client or RmsClient.for_store(store)
             page: list[Item] = []
-            for item in client.items_search():
+
+            def total(found: int) -> None:
+                log.run.details = {**log.run.details, "total": found}
+                log.save()
+
+            for item in client.items_search(on_total=total):
                 page.append(item)
                 if len(page) == 100:
                     _sync_page(store, page, client, actor, log)

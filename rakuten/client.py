@@ -543,17 +543,27 @@ class RmsClient:
 
     # --- items ------------------------------------------------------------
 
-    def items_search(self, *, hits: int = ITEM_SEARCH_HITS, **filters: str) -> Iterator[Item]:
-        """Every item matching the filters, walking the whole result with cursorMark."""
+    def items_search(
+        self,
+        *,
+        hits: int = ITEM_SEARCH_HITS,
+        on_total: Callable[[int], None] | None = None,
+        **filters: str,
+    ) -> Iterator[Item]:
+        """Every item matching the filters, walking the whole result with cursorMark.
+
+        `on_total` hears RMS's count of matching items once, from the first page."""
         if not 1 <= hits <= ITEM_SEARCH_HITS:
             raise RmsRequestInvalid("hits must be between 1 and 100.")
         cursor = "*"
         while True:
-            items, next_cursor, _found = self._call(
+            items, next_cursor, found = self._call(
                 "items.search",
                 parse.item_search_page,
                 query={**filters, "hits": hits, "cursorMark": cursor},
             )
+            if on_total is not None and cursor == "*":
+                on_total(found)
             yield from items
             if not items or not next_cursor or next_cursor == cursor:
                 return

@@ -207,3 +207,7 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.store_id} {self.status}"
+
+    @property
+    def counts_text(self) -> str:
+        return ", ".join(f"{name} {value}" for name, value in sorted(self.counts.items()))

@@ -452,3 +452,28 @@ def _confirm_failed(
         row.save(
             update_fields=["confirm_attempts", "confirm_error", "confirm_status", "confirm_next_at"]
         )
+
+
+# --- auth test -------------------------------------------------------------------------------
+
+MSG_AUTH_OK = _("RMS accepted the credentials; the licence key expires on %(date)s.")
+
+
+def store_auth_test(*, store_id: str, client: RmsClient | None = None) -> tuple[bool, str]:
+    """Ask RMS when the store's licence key expires (the seed's auth-test); keep the answer."""
+    store = Store.objects.get(pk=store_id)
+    now = timezone.now()
+    try:
+        expiry = (client or RmsClient.for_store(store)).license_expiry()
+    except RmsError as exc:
+        message = str(exc)
+        if getattr(exc, "license_expired", False):
+            message = str(_("The licence key has expired: issue a new one in RMS.")) + f" ({exc})"
+        Store.objects.filter(pk=store_id).update(
+            last_auth_test_at=now, last_auth_error=message[:2000]
+        )
+        return False, message
+    Store.objects.filter(pk=store_id).update(
+        last_auth_test_at=now, last_auth_error="", license_expires_at=expiry.expires_at
+    )
+    return True, str(MSG_AUTH_OK % {"date": f"{expiry.expires_at:%Y-%m-%d}"})

@@ -122,3 +122,12 @@ def reconcile_all() -> list[str]:
 def reconcile_store(store_id: str) -> str:
     run = reconcile_run(store_id=store_id)
     return f"{run.status} {run.counts}"
+
+
+def sku_sync_run_task(run_id: int, username: str) -> str:
+    """A SKU sync a person started from the store page (its run row exists already)."""
+    from .models import SyncRun
+
+    run = SyncRun.objects.get(pk=run_id)
+    result = sku_sync_run(store_id=run.store_id, actor=Actor.system(username), run=run)
+    return f"{result.status} {result.counts}"

@@ -40,6 +40,10 @@ class Store(models.Model):
     service_secret_encrypted = models.TextField(_("service secret (encrypted)"), blank=True)
     license_key_encrypted = models.TextField(_("licence key (encrypted)"), blank=True)
     last_sku_sync_at = models.DateTimeField(_("last SKU sync"), null=True, blank=True)
+    # From the last auth test (RMS's licence-key expiry call).
+    license_expires_at = models.DateTimeField(_("licence key expires"), null=True, blank=True)
+    last_auth_test_at = models.DateTimeField(_("last auth test"), null=True, blank=True)
+    last_auth_error = models.TextField(_("last auth error"), blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -5,42 +5,7 @@ from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-OUR_APPS = ["skus", "stores", "events", "imports", "rakuten"]
-
-VIEW = [f"{app}.view_{model}" for app, model in [
-    ("skus", "sku"),
-    ("stores", "store"),
-    ("stores", "storesku"),
-    ("events", "inventoryevent"),
-    ("events", "inventorysnapshot"),
-    ("events", "auditlog"),
-    ("events", "pendingpush"),
-    ("imports", "uploadedfile"),
-    ("rakuten", "rakutenorder"),
-    ("rakuten", "rakutenorderline"),
-    ("rakuten", "syncrun"),
-]]
-OPERATE = [
-    "events.adjust_stock",
-    "imports.add_uploadedfile",
-    "rakuten.run_sync",
-    "rakuten.change_syncrun",
-    "events.change_pendingpush",
-]
-ADMINISTER = [
-    "stores.add_store",
-    "stores.change_store",
-    "stores.add_storesku",
-    "stores.change_storesku",
-    "skus.add_sku",
-    "skus.change_sku",
-    "events.reset_test_data",
-]
-GROUPS = {
-    "viewer": VIEW,
-    "operator": VIEW + OPERATE,
-    "admin": VIEW + OPERATE + ADMINISTER,
-}
+from rakuten.permissions import GROUPS, OUR_APPS
 
 
 def groups_create(apps, schema_editor):

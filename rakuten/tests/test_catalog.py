@@ -79,6 +79,7 @@ def test_sku_sync_of_a_large_catalogue_pages_and_can_be_cancelled(engine):
     assert result.counts["items"] == 100  # stopped after the first page
     full = sku_sync_run(store_id="store-b", actor=ACTOR)
     assert full.counts["items"] == 153
+    assert full.details["total"] == 153
     assert Sku.objects.filter(sku_id__startswith="v").count() == 150
 
 

@@ -1,0 +1,61 @@
+"""The staff groups and what each may do (created by rakuten migration 0003)."""
+
+from __future__ import annotations
+
+OUR_APPS = ["skus", "stores", "events", "imports", "rakuten"]
+
+VIEW = [
+    f"{app}.view_{model}"
+    for app, model in [
+        ("skus", "sku"),
+        ("stores", "store"),
+        ("stores", "storesku"),
+        ("events", "inventoryevent"),
+        ("events", "inventorysnapshot"),
+        ("events", "auditlog"),
+        ("events", "pendingpush"),
+        ("imports", "uploadedfile"),
+        ("rakuten", "rakutenorder"),
+        ("rakuten", "rakutenorderline"),
+        ("rakuten", "syncrun"),
+    ]
+]
+# Adjustments, imports, polls, syncs, retries.
+OPERATE = [
+    "events.adjust_stock",
+    "imports.add_uploadedfile",
+    "rakuten.run_sync",
+    "rakuten.change_syncrun",
+    "events.change_pendingpush",
+]
+# Stores and credentials, SKUs, the test reset.
+ADMINISTER = [
+    "stores.add_store",
+    "stores.change_store",
+    "stores.add_storesku",
+    "stores.change_storesku",
+    "skus.add_sku",
+    "skus.change_sku",
+    "events.reset_test_data",
+]
+GROUPS = {
+    "viewer": VIEW,
+    "operator": VIEW + OPERATE,
+    "admin": VIEW + OPERATE + ADMINISTER,
+}
+
+
+def groups_ensure() -> None:
+    """Create the groups with their permissions (tests that flush the database call it)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name, perms in GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            [
+                Permission.objects.get(
+                    content_type__app_label=perm.split(".")[0], codename=perm.split(".")[1]
+                )
+                for perm in perms
+            ]
+        )

@@ -1,0 +1,104 @@
+"""Dashboard and store pages: what each group sees and may do."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+from django.utils import timezone
+
+from events.models import AuditLog, PendingPush
+from rakuten.models import RakutenOrder, RakutenOrderLine, SyncRun
+from rakuten.permissions import groups_ensure
+from stores.models import Store
+
+pytestmark = pytest.mark.django_db
+
+
+def member(client, group):
+    groups_ensure()
+    user = User.objects.create_user(f"{group}-user", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    return user
+
+
+def test_groups_come_from_the_migration():
+    assert set(Group.objects.values_list("name", flat=True)) >= {"viewer", "operator", "admin"}
+    operator = Group.objects.get(name="operator")
+    codenames = set(operator.permissions.values_list("codename", flat=True))
+    assert {"adjust_stock", "run_sync", "add_uploadedfile"} <= codenames
+    assert "reset_test_data" not in codenames
+    assert "reset_test_data" in set(
+        Group.objects.get(name="admin").permissions.values_list("codename", flat=True)
+    )
+
+
+def test_dashboard_shows_each_stores_health(engine, client, django_assert_max_num_queries):
+    member(client, "viewer")
+    from rakuten.services import orders_poll
+
+    engine.order("store-a", units=1)
+    orders_poll(store_id="store-a")
+    PendingPush.objects.filter(store_id="store-b").update(status="failed")
+    order = RakutenOrder.objects.first()
+    RakutenOrderLine.objects.create(order=order, position=5, variant_id="Lost", units=1)
+    Store.objects.filter(pk="store-c").update(
+        license_expires_at=timezone.now() + timezone.timedelta(days=3)
+    )
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("rakuten:dashboard"))
+    html = page.content.decode()
+    assert "store-a" in html
+    assert "succeeded" in html
+    assert "expires soon" in html
+    assert 'matched=no">1</a>' in html
+    assert "status__exact=failed&store__store_id__exact=store-b" in html
+
+
+def test_viewers_see_but_cannot_act(engine, client):
+    member(client, "viewer")
+    page = client.get(reverse("rakuten:store", args=["store-a"])).content.decode()
+    assert "Tshirt-RED-M" in page
+    assert 'id="poll-now"' not in page
+    for name in ("auth_test", "poll", "sku_sync"):
+        assert client.post(reverse(f"rakuten:{name}", args=["store-a"])).status_code == 403
+    assert not SyncRun.objects.exists()
+
+
+def test_anonymous_users_go_to_the_login_page(client):
+    response = client.get(reverse("rakuten:dashboard"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
+
+
+def test_operators_run_auth_test_poll_and_sku_sync(engine, client):
+    member(client, "operator")
+    response = client.post(reverse("rakuten:auth_test", args=["store-a"]), follow=True)
+    assert "RMS accepted the credentials" in response.content.decode()
+    assert Store.objects.get(pk="store-a").license_expires_at is not None
+    engine.sandbox.shops["store-b"].license_expires_at = timezone.now() - timezone.timedelta(days=1)
+    response = client.post(reverse("rakuten:auth_test", args=["store-b"]), follow=True)
+    assert "licence key has expired" in response.content.decode()
+    engine.order("store-a", units=2)
+    client.post(reverse("rakuten:poll", args=["store-a"]))  # tasks run inline in tests
+    assert SyncRun.objects.filter(store_id="store-a", kind="poll", status="succeeded").exists()
+    assert AuditLog.objects.filter(action="poll.manual", user="operator-user").exists()
+    client.post(reverse("rakuten:sku_sync", args=["store-a"]))
+    run = SyncRun.objects.get(kind="sku_sync")
+    assert run.status == "succeeded"
+    progress = client.get(reverse("rakuten:run_progress", args=[run.pk])).json()
+    assert progress["finished"]
+    assert progress["percent"] == 100
+    assert AuditLog.objects.filter(action="sku.sync").count() == 1
+
+
+def test_a_running_sync_shows_progress_and_can_be_cancelled(engine, client):
+    member(client, "operator")
+    run = SyncRun.objects.create(
+        store_id="store-a", kind="sku_sync", details={"total": 10}, counts={"items": 4}
+    )
+    page = client.get(reverse("rakuten:store", args=["store-a"])).content.decode()
+    assert reverse("rakuten:run_progress", args=[run.pk]) in page
+    assert client.get(reverse("rakuten:run_progress", args=[run.pk])).json()["percent"] == 40
+    client.post(reverse("rakuten:run_cancel", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.cancel_requested

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "rakuten"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("stores/<str:store_id>/", views.store_detail, name="store"),
+    path("stores/<str:store_id>/auth-test/", views.store_auth, name="auth_test"),
+    path("stores/<str:store_id>/poll/", views.store_poll, name="poll"),
+    path("stores/<str:store_id>/sku-sync/", views.store_sku_sync, name="sku_sync"),
+    path("runs/<int:run_id>/cancel/", views.run_cancel, name="run_cancel"),
+    path("runs/<int:run_id>.json", views.run_progress, name="run_progress"),
+]
