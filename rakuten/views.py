@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
@@ -21,6 +23,13 @@ from .selectors import oversell_count, store_health
 from .services import store_auth_test
 
 RUN_SYNC = "rakuten.run_sync"
+
+
+def _sync_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A POST by staff who may run syncs (polls, SKU syncs, auth tests, cancels)."""
+    return require_POST(
+        staff_member_required(permission_required(RUN_SYNC, raise_exception=True)(view))
+    )
 
 
 def _context(request: HttpRequest, title: str) -> dict:
@@ -52,9 +61,7 @@ def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
     return render(request, "rakuten/store.html", context)
 
 
-@require_POST
-@staff_member_required
-@permission_required(RUN_SYNC, raise_exception=True)
+@_sync_action
 def store_auth(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
     ok, message = store_auth_test(store_id=store.store_id)
@@ -62,9 +69,7 @@ def store_auth(request: HttpRequest, store_id: str) -> HttpResponse:
     return redirect("rakuten:store", store_id=store.store_id)
 
 
-@require_POST
-@staff_member_required
-@permission_required(RUN_SYNC, raise_exception=True)
+@_sync_action
 def store_poll(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
     actor = Actor.from_request(request)
@@ -76,9 +81,7 @@ def store_poll(request: HttpRequest, store_id: str) -> HttpResponse:
     return redirect("rakuten:store", store_id=store.store_id)
 
 
-@require_POST
-@staff_member_required
-@permission_required(RUN_SYNC, raise_exception=True)
+@_sync_action
 def store_sku_sync(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
     actor = Actor.from_request(request)
@@ -89,9 +92,7 @@ def store_sku_sync(request: HttpRequest, store_id: str) -> HttpResponse:
     return redirect("rakuten:store", store_id=store.store_id)
 
 
-@require_POST
-@staff_member_required
-@permission_required(RUN_SYNC, raise_exception=True)
+@_sync_action
 def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(SyncRun, pk=run_id)
     SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(cancel_requested=True)
