@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="rakuten:dashboard", permanent=False)),
     path("dashboard/", include("rakuten.urls")),
+    path("skus/", include("skus.urls")),
     path("admin/", admin.site.urls),
     path("imports/", include("imports.urls")),
 ]

@@ -1,0 +1,104 @@
+"""SKU pages: search, and a SKU's stock, timeline, chart, stores and adjustment."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from events.actors import Actor
+from events.selectors import sku_events
+from events.services import stock_adjust
+from inventory_site.errors import InventoryError
+from stores.models import Store
+
+from .forms import AdjustForm
+from .models import Sku
+from .selectors import sku_search, sku_store_views
+
+CHART_POINTS = 200
+
+
+def _context(request: HttpRequest, title: str) -> dict:
+    return {**admin.site.each_context(request), "title": title}
+
+
+@staff_member_required
+@permission_required("skus.view_sku", raise_exception=True)
+def sku_list(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    skus = sku_search(
+        q=params.get("q", "").strip(),
+        environment=params.get("environment", ""),
+        status=params.get("status", ""),
+        store_id=params.get("store", ""),
+        oversold=params.get("oversold") == "1",
+        low=params.get("low") == "1",
+    )
+    page = Paginator(skus, 50).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    context = _context(request, _("SKUs"))
+    context.update(
+        page=page,
+        params=params,
+        query=query.urlencode(),
+        stores=Store.objects.order_by("store_id"),
+        environments=Sku.Environment.choices,
+        statuses=Sku.Status.choices,
+    )
+    return render(request, "skus/list.html", context)
+
+
+def chart_points(events: list, width: int = 600, height: int = 160) -> str:
+    """An SVG polyline of the stock after each event, oldest to newest."""
+    if not events:
+        return ""
+    values = [event.balance_after for event in events]
+    low, high = min(*values, 0), max(*values, 1)
+    span = (high - low) or 1
+    step = width / max(len(values) - 1, 1)
+    return " ".join(
+        f"{i * step:.1f},{height - (value - low) * height / span:.1f}"
+        for i, value in enumerate(values)
+    )
+
+
+@staff_member_required
+@permission_required("skus.view_sku", raise_exception=True)
+def sku_detail(request: HttpRequest, sku_id: str) -> HttpResponse:
+    sku = get_object_or_404(Sku.objects.select_related("snapshot"), pk=sku_id)
+    can_adjust = request.user.has_perm("events.adjust_stock")
+    form = AdjustForm(request.POST or None)
+    if request.method == "POST":
+        if not can_adjust:
+            return HttpResponse(status=403)
+        if form.is_valid():
+            try:
+                stock_adjust(
+                    sku_id=sku.sku_id,
+                    quantity=form.cleaned_data["quantity"],
+                    reason=form.cleaned_data["reason"],
+                    actor=Actor.from_request(request),
+                )
+            except InventoryError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Stock adjusted."))
+                return redirect("skus:detail", sku_id=sku.sku_id)
+    timeline = Paginator(sku_events(sku_id=sku.sku_id), 50).get_page(request.GET.get("page"))
+    recent = list(sku_events(sku_id=sku.sku_id)[:CHART_POINTS])[::-1]
+    context = _context(request, f"{sku.original_sku or sku.sku_id} · {sku.sku_name}")
+    context.update(
+        sku=sku,
+        timeline=timeline,
+        chart=chart_points(recent),
+        stores=sku_store_views(sku),
+        form=form,
+        can_adjust=can_adjust,
+    )
+    return render(request, "skus/detail.html", context)
