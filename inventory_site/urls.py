@@ -6,6 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="rakuten:dashboard", permanent=False)),
     path("dashboard/", include("rakuten.urls")),
     path("skus/", include("skus.urls")),
+    path("reports/", include("events.urls")),
     path("admin/", admin.site.urls),
     path("imports/", include("imports.urls")),
 ]

@@ -477,3 +477,15 @@ def store_auth_test(*, store_id: str, client: RmsClient | None = None) -> tuple[
         last_auth_test_at=now, last_auth_error="", license_expires_at=expiry.expires_at
     )
     return True, str(MSG_AUTH_OK % {"date": f"{expiry.expires_at:%Y-%m-%d}"})
+
+
+def confirmations_retry(*, store_id: str | None = None) -> int:
+    """Staff's retry of failed order confirmations: pending again, due now."""
+    rows = RakutenOrder.objects.filter(confirm_status=RakutenOrder.ConfirmStatus.FAILED)
+    if store_id:
+        rows = rows.filter(store_id=store_id)
+    return rows.update(
+        confirm_status=RakutenOrder.ConfirmStatus.PENDING,
+        confirm_attempts=0,
+        confirm_next_at=timezone.now(),
+    )

@@ -1,0 +1,117 @@
+"""Reports: audit log, oversells, reconciliation, failed syncs; and the test reset."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from events.actors import Actor
+from events.models import AuditAction, AuditLog, PendingPush
+from events.selectors import oversold_events, snapshot_drift
+from events.services import env_test_reset
+from rakuten.models import RakutenOrder, SyncRun
+
+
+def _context(request: HttpRequest, title: str) -> dict:
+    return {**admin.site.each_context(request), "title": title}
+
+
+@staff_member_required
+@permission_required("events.view_auditlog", raise_exception=True)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    logs = AuditLog.objects.order_by("-created_at")
+    if params.get("user"):
+        logs = logs.filter(user=params["user"])
+    if params.get("action"):
+        logs = logs.filter(action=params["action"])
+    if start := parse_date(params.get("from", "") or ""):
+        logs = logs.filter(created_at__date__gte=start)
+    if end := parse_date(params.get("to", "") or ""):
+        logs = logs.filter(created_at__date__lte=end)
+    query = params.copy()
+    query.pop("page", None)
+    context = _context(request, _("Audit log"))
+    context.update(
+        page=Paginator(logs, 50).get_page(params.get("page")),
+        params=params,
+        query=query.urlencode(),
+        actions=AuditAction.choices,
+    )
+    return render(request, "events/audit.html", context)
+
+
+@staff_member_required
+@permission_required("events.view_inventoryevent", raise_exception=True)
+def oversell_report(request: HttpRequest) -> HttpResponse:
+    context = _context(request, _("Oversell report"))
+    context["page"] = Paginator(oversold_events(), 50).get_page(request.GET.get("page"))
+    return render(request, "events/oversell.html", context)
+
+
+@staff_member_required
+@permission_required("events.view_inventorysnapshot", raise_exception=True)
+def reconcile_report(request: HttpRequest) -> HttpResponse:
+    latest = {}
+    for run in SyncRun.objects.filter(kind=SyncRun.Kind.RECONCILE).order_by("-started_at")[:50]:
+        latest.setdefault(run.store_id, run)
+    context = _context(request, _("Reconciliation"))
+    context.update(
+        ledger_drift=snapshot_drift(), store_runs=sorted(latest.values(), key=lambda r: r.store_id)
+    )
+    return render(request, "events/reconcile.html", context)
+
+
+@staff_member_required
+@permission_required("events.view_pendingpush", raise_exception=True)
+def failed_syncs(request: HttpRequest) -> HttpResponse:
+    context = _context(request, _("Failed syncs"))
+    context.update(
+        pushes=PendingPush.objects.filter(status=PendingPush.Status.FAILED)
+        .select_related("store", "sku")
+        .order_by("store_id", "sku_id")[:500],
+        confirmations=RakutenOrder.objects.filter(
+            confirm_status=RakutenOrder.ConfirmStatus.FAILED
+        ).order_by("store_id", "order_number")[:500],
+        can_retry=request.user.has_perm("rakuten.run_sync"),
+    )
+    return render(request, "events/failed.html", context)
+
+
+@require_POST
+@staff_member_required
+@permission_required("rakuten.run_sync", raise_exception=True)
+def failed_retry_view(request: HttpRequest) -> HttpResponse:
+    from rakuten.push import failed_retry
+    from rakuten.services import confirmations_retry
+
+    push_id = request.POST.get("push")
+    if push_id:
+        row = PendingPush.objects.filter(pk=push_id).first()
+        count = failed_retry(store_id=row.store_id, sku_ids=[row.sku_id]) if row else 0
+    else:
+        count = failed_retry() + confirmations_retry()
+    messages.success(request, _("%(count)d will be retried now.") % {"count": count})
+    return redirect("reports:failed")
+
+
+@staff_member_required
+@permission_required("events.reset_test_data", raise_exception=True)
+def test_reset(request: HttpRequest) -> HttpResponse:
+    if not settings.INVENTORY_TEST_MODE:
+        raise Http404(_("The test reset exists only in test mode."))
+    if request.method == "POST" and request.POST.get("confirm") == "reset":
+        events = env_test_reset(actor=Actor.from_request(request))
+        messages.success(request, _("Test data reset: %(count)d events.") % {"count": len(events)})
+        return redirect("reports:test_reset")
+    context = _context(request, _("Reset test data"))
+    context["stock"] = settings.INVENTORY_TEST_RESET_STOCK
+    return render(request, "events/test_reset.html", context)
