@@ -205,6 +205,8 @@ class AuditAction(models.TextChoices):
     IMPORT_CONFIRM = "import.confirm", _("import confirmed")
     MANUAL_POLL = "poll.manual", _("manual order poll")
     SKU_SYNC = "sku.sync", _("SKU sync from a store")
+    PUSH_ALL = "push.all", _("every SKU pushed to a store")
+    FAILED_RETRY = "push.retry", _("failed syncs retried")
 
 
 class AuditLogQuerySet(AppendOnlyQuerySet):

@@ -90,15 +90,15 @@ def failed_syncs(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 @permission_required("rakuten.run_sync", raise_exception=True)
 def failed_retry_view(request: HttpRequest) -> HttpResponse:
-    from rakuten.push import failed_retry
-    from rakuten.services import confirmations_retry
+    from rakuten.push import failed_syncs_retry
 
-    push_id = request.POST.get("push")
-    if push_id:
-        row = PendingPush.objects.filter(pk=push_id).first()
-        count = failed_retry(store_id=row.store_id, sku_ids=[row.sku_id]) if row else 0
-    else:
-        count = failed_retry() + confirmations_retry()
+    def ids(name: str) -> list[int] | None:
+        values = request.POST.getlist(name)
+        return [int(v) for v in values if v.isdigit()] if values else None
+
+    count = failed_syncs_retry(
+        actor=Actor.from_request(request), push_ids=ids("push"), order_ids=ids("order")
+    )
     messages.success(request, _("%(count)d will be retried now.") % {"count": count})
     return redirect("reports:failed")
 

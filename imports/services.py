@@ -19,12 +19,14 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_q.tasks import async_task
 
 from events.actors import Actor
 from events.ledger import bulk_update_rows
 from events.models import AuditAction, EventSource, EventType, InventorySnapshot
 from events.services import audit_record, make_token, stock_set_many
 from inventory_site.errors import InventoryError
+from rakuten.models import SyncRun
 from skus.models import Sku, normalize_sku_id
 from stores.models import Store, StoreSku
 
@@ -43,6 +45,9 @@ MSG_EXPIRED = _("This upload is more than 24 hours old: upload the file again.")
 MSG_BAD_TOKEN = _("This confirmation link is not valid for this upload.")
 MSG_NOT_YOURS = _("Only %(operator)s, who uploaded this file, can confirm or cancel it.")
 MSG_OTHER_STORE = _("This upload is for store %(store)s, not %(other)s.")
+MSG_RUNNING = _("This import is being applied already: follow it on this page.")
+PHASE_QUEUED = _("waiting for a worker")
+PHASE_APPLYING = _("checking the file against the stock now and applying it")
 MSG_HAS_ERRORS = _("%(count)d rows have errors: fix the file, or confirm leaving those rows out.")
 ROW_QUANTITY_NOT_INT = _("quantity %(value)r is not a whole number")
 ROW_QUANTITY_NEGATIVE = _("quantity %(value)s is negative")
@@ -313,6 +318,78 @@ def import_confirm(
     return preview
 
 
+def import_run(upload: UploadedFile) -> SyncRun | None:
+    """The newest confirm run of an upload (the page follows it)."""
+    return (
+        SyncRun.objects.filter(kind=SyncRun.Kind.IMPORT, details__file_id=str(upload.file_id))
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def import_confirm_start(
+    *,
+    file_id: Any,
+    token: str,
+    actor: Actor,
+    skip_errors: bool = False,
+    now: dt.datetime | None = None,
+) -> SyncRun:
+    """Staff's confirm: the quick checks now (uploader, token, pending, 24 h, not already
+    running) and a run row the preview page follows; ``import_confirm`` applies the file
+    in a task after commit and checks everything again."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        upload = UploadedFile.objects.select_for_update().filter(pk=file_id).first()
+        if upload is None:
+            raise ImportRefused(str(MSG_BAD_TOKEN))
+        _check(upload, token=token, actor=actor, store_id=None)
+        if now - upload.created_at > CONFIRM_WINDOW:
+            raise ImportRefused(str(MSG_EXPIRED))
+        last = import_run(upload)
+        if last is not None and last.status == SyncRun.Status.RUNNING:
+            raise ImportRefused(str(MSG_RUNNING))
+        run = SyncRun.objects.create(
+            store=upload.store,
+            kind=SyncRun.Kind.IMPORT,
+            operator=actor.username,
+            details={
+                "file_id": str(upload.file_id),
+                "skip_errors": skip_errors,
+                "ip": actor.ip,
+                "phase": str(PHASE_QUEUED),
+            },
+        )
+        transaction.on_commit(lambda: async_task("imports.tasks.import_confirm_task", run.pk))
+    return run
+
+
+def import_confirm_run(*, run_id: int) -> SyncRun:
+    """Apply the upload a confirm run names; the run ends with the totals, or with the
+    reason nothing was applied (the upload then stays pending)."""
+    from rakuten.services import RunLog
+
+    log = RunLog(SyncRun.objects.get(pk=run_id))
+    details = log.run.details
+    upload = UploadedFile.objects.get(pk=details["file_id"])
+    log.run.details = {**details, "phase": str(PHASE_APPLYING)}
+    log.save()
+    try:
+        preview = import_confirm(
+            file_id=upload.file_id,
+            token=upload.token,
+            actor=Actor(username=log.run.operator, ip=details.get("ip")),
+            skip_errors=bool(details.get("skip_errors")),
+        )
+    except InventoryError as exc:
+        log.say("nothing applied: %s", exc.message)
+        return log.finish(SyncRun.Status.FAILED, exc.message)
+    for name, value in preview.totals.items():
+        log.add(str(name), value)
+    log.run.details = {**log.run.details, "phase": ""}
+    return log.finish(SyncRun.Status.SUCCEEDED)
+
+
 def _apply(upload: UploadedFile, preview: Preview, actor: Actor) -> None:
     # Rows left out: errors (when the user chose to skip them) and RMS product rows.
     rows = [r for r in preview.rows if r.action != Action.ERROR and r.sku_id]
@@ -398,6 +475,8 @@ __all__ = [
     "ImportRefused",
     "import_cancel",
     "import_confirm",
+    "import_confirm_run",
+    "import_confirm_start",
     "import_preview",
     "upload_create",
 ]

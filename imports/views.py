@@ -18,7 +18,14 @@ from .forms import ConfirmForm, UploadForm
 from .models import UploadedFile
 from .parsing import ImportFileError
 from .resources import export_csv, template_csv
-from .services import Action, import_cancel, import_confirm, import_preview, upload_create
+from .services import (
+    Action,
+    import_cancel,
+    import_confirm_start,
+    import_preview,
+    import_run,
+    upload_create,
+)
 
 IMPORT_PERMISSION = "imports.add_uploadedfile"
 PREVIEW_PAGE = 500
@@ -78,6 +85,7 @@ def preview(request: HttpRequest, file_id: str) -> HttpResponse:
         no_change=result.totals.get(Action.NO_CHANGE, 0),
         form=ConfirmForm(initial={"token": upload_row.token}),
         mine=upload_row.operator == request.user.get_username(),
+        run=import_run(upload_row),
     )
     return render(request, "imports/preview.html", context)
 
@@ -91,7 +99,7 @@ def confirm(request: HttpRequest, file_id: str) -> HttpResponse:
         messages.error(request, _("This confirmation link is not valid for this upload."))
         return redirect("imports:preview", file_id=file_id)
     try:
-        result = import_confirm(
+        import_confirm_start(
             file_id=file_id,
             token=form.cleaned_data["token"],
             actor=Actor.from_request(request),
@@ -99,16 +107,9 @@ def confirm(request: HttpRequest, file_id: str) -> HttpResponse:
         )
     except InventoryError as exc:
         messages.error(request, exc.message)
-        return redirect("imports:preview", file_id=file_id)
-    messages.success(
-        request,
-        _("Import applied: %(created)d SKUs created, %(stock)d stock changes.")
-        % {
-            "created": result.totals.get(Action.CREATE, 0),
-            "stock": result.totals.get(Action.STOCK, 0),
-        },
-    )
-    return redirect("imports:upload")
+    else:
+        messages.info(request, _("Import started: its progress shows below."))
+    return redirect("imports:preview", file_id=file_id)
 
 
 @require_POST

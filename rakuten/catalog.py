@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_q.tasks import async_task
 
 from events.actors import Actor
 from events.models import AuditAction, InventorySnapshot
@@ -21,7 +22,7 @@ from .errors import RmsError
 from .leases import job_lease
 from .models import SyncRun
 from .push import push_quantity
-from .services import RunLog, run_skipped, run_start
+from .services import MSG_BUSY, RunLog, run_skipped, run_start
 from .types import Item, VariantKey
 
 MSG_BAD_ID = _("Skipped: %(id)s is not a valid SKU id.")
@@ -30,6 +31,20 @@ MSG_BAD_ID = _("Skipped: %(id)s is not a valid SKU id.")
 def _sku_code(manage_number: str, variant_id: str, merchant_sku_id: str | None) -> str:
     """The merchant's own code when set (システム連携用SKU番号), else the variant id."""
     return merchant_sku_id or variant_id or manage_number
+
+
+def sku_sync_start(*, store_id: str, actor: Actor) -> SyncRun:
+    """Staff's SKU sync: the run row the page follows now, the sync in a task after commit."""
+    with transaction.atomic(durable=True):
+        store = Store.objects.get(pk=store_id)
+        run = SyncRun.objects.create(
+            store=store, kind=SyncRun.Kind.SKU_SYNC, operator=actor.username
+        )
+        audit_record(actor=actor, action=AuditAction.SKU_SYNC, details={"store_id": store_id})
+        transaction.on_commit(
+            lambda: async_task("rakuten.tasks.sku_sync_run_task", run.pk, actor.username)
+        )
+    return run
 
 
 def sku_sync_run(
@@ -47,6 +62,8 @@ def sku_sync_run(
         audit_record(actor=actor, action=AuditAction.SKU_SYNC, details={"store_id": store_id})
     with job_lease(f"sku_sync:{store_id}") as token:
         if token is None:
+            if run is not None:
+                return RunLog(run).finish(SyncRun.Status.SKIPPED, str(MSG_BUSY))
             return run_skipped(store, SyncRun.Kind.SKU_SYNC, actor.username)
         log = RunLog(run) if run else run_start(store, SyncRun.Kind.SKU_SYNC, actor.username)
         try:

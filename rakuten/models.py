@@ -161,6 +161,7 @@ class SyncRun(models.Model):
         CONFIRM = "confirm", _("order confirmation")
         SKU_SYNC = "sku_sync", _("SKU sync")
         RECONCILE = "reconcile", _("reconcile")
+        IMPORT = "import", _("stock import")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("running")
@@ -191,7 +192,9 @@ class SyncRun(models.Model):
         permissions = [("run_sync", _("Can poll orders, sync SKUs, push and retry"))]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["poll", "push", "confirm", "sku_sync", "reconcile"]),
+                condition=Q(
+                    kind__in=["poll", "push", "confirm", "sku_sync", "reconcile", "import"]
+                ),
                 name="rakuten_sync_runs_kind_valid",
             ),
             models.CheckConstraint(
@@ -207,6 +210,23 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.store_id} {self.status}"
+
+    @property
+    def progress_done(self) -> int:
+        """Units of work done so far: rows sent for a push, catalogue items for a SKU sync."""
+        if self.kind == self.Kind.PUSH:
+            return sum(self.counts.get(name, 0) for name in ("pushed", "failed", "deferred"))
+        return self.counts.get("items", 0)
+
+    @property
+    def percent(self) -> int | None:
+        """How far the run is, when its total is known (None: show an indeterminate bar)."""
+        if self.finished_at is not None:
+            return 100
+        total = self.details.get("total")
+        if not total:
+            return None
+        return min(100, round(100 * self.progress_done / total))
 
     @property
     def counts_text(self) -> str:

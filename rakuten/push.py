@@ -15,16 +15,26 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_q.tasks import async_task
 
+from events.actors import Actor
 from events.ledger import outbox_mark, outbox_mark_store
-from events.models import InventorySnapshot, PendingPush
+from events.models import AuditAction, InventorySnapshot, PendingPush
+from events.services import audit_record
 from stores.models import Store, StoreSku
 
 from .client import RmsClient
 from .errors import RmsAuthError, RmsBadRequest, RmsError, RmsRateLimited, RmsRequestInvalid
 from .leases import job_lease
 from .models import SyncRun
-from .services import RunLog, retry_delay, run_skipped, run_start
+from .services import (
+    MSG_BUSY,
+    RunLog,
+    confirmations_retry,
+    retry_delay,
+    run_skipped,
+    run_start,
+)
 from .types import BULK_UPSERT_BATCH, QUANTITY_MAX, InventoryUpdate
 
 MSG_NOT_MAPPED = _("The SKU has no RMS manageNumber/variantId in this store.")
@@ -48,13 +58,17 @@ def push_run(
     now: dt.datetime | None = None,
     client: RmsClient | None = None,
     operator: str = "system",
+    run: SyncRun | None = None,
 ) -> SyncRun:
-    """Push every due outbox row of one store; one push per store at a time."""
+    """Push every due outbox row of one store; one push per store at a time. ``run`` is
+    the row a person's page already follows (``push_all_start``)."""
     store = Store.objects.get(pk=store_id)
     with job_lease(f"push:{store_id}") as token:
         if token is None:
+            if run is not None:
+                return RunLog(run).finish(SyncRun.Status.SKIPPED, str(MSG_BUSY))
             return run_skipped(store, SyncRun.Kind.PUSH, operator)
-        log = run_start(store, SyncRun.Kind.PUSH, operator)
+        log = RunLog(run) if run is not None else run_start(store, SyncRun.Kind.PUSH, operator)
         try:
             return _push(store, log, now or timezone.now(), client)
         except Exception as exc:
@@ -87,6 +101,8 @@ def _push(store: Store, log: RunLog, now: dt.datetime, client: RmsClient | None)
     rows = _claim(store, now, log)
     if not rows:
         return log.finish(SyncRun.Status.SUCCEEDED)
+    log.run.details = {**log.run.details, "total": len(rows)}
+    log.save()
     sku_ids = [row["sku_id"] for row in rows]
     available: dict[str, int] = {}
     mapping: dict[str, tuple[str, str, int]] = {}
@@ -136,6 +152,7 @@ def _push(store: Store, log: RunLog, now: dt.datetime, client: RmsClient | None)
             break
         _done(store, sent, now)
         log.add("pushed", len(sent))
+        log.save()  # the page's progress bar reads the run between batches
         if len(sent) < len(batch):
             status = SyncRun.Status.PARTIAL
     if unmapped and status == SyncRun.Status.SUCCEEDED:
@@ -233,9 +250,37 @@ def push_request(*, store_id: str, sku_ids: Iterable[str] | None = None) -> int:
     return registrations.count()
 
 
-def failed_retry(*, store_id: str | None = None, sku_ids: Iterable[str] | None = None) -> int:
-    """Staff's retry of failed pushes: back to pending, due now, attempts from zero."""
+def push_all_start(*, store_id: str, actor: Actor) -> SyncRun:
+    """Staff's "push every SKU now": every registration due, and the run row the page
+    follows; the push itself runs as a task once this commits."""
+    with transaction.atomic(durable=True):
+        store = Store.objects.get(pk=store_id)
+        count = push_request(store_id=store.store_id)
+        run = SyncRun.objects.create(
+            store=store,
+            kind=SyncRun.Kind.PUSH,
+            operator=actor.username,
+            details={"requested": count},
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.PUSH_ALL,
+            details={"store_id": store.store_id, "skus": count},
+        )
+        transaction.on_commit(lambda: async_task("rakuten.tasks.push_run_task", run.pk))
+    return run
+
+
+def failed_retry(
+    *,
+    store_id: str | None = None,
+    sku_ids: Iterable[str] | None = None,
+    ids: Iterable[int] | None = None,
+) -> int:
+    """Failed pushes back to pending, due now, attempts from zero."""
     rows = PendingPush.objects.filter(status=PendingPush.Status.FAILED)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
     if store_id:
         rows = rows.filter(store_id=store_id)
     if sku_ids is not None:
@@ -246,6 +291,35 @@ def failed_retry(*, store_id: str | None = None, sku_ids: Iterable[str] | None =
         next_attempt_at=timezone.now(),
         updated_at=timezone.now(),
     )
+
+
+def failed_syncs_retry(
+    *,
+    actor: Actor,
+    push_ids: Iterable[int] | None = None,
+    order_ids: Iterable[int] | None = None,
+) -> int:
+    """Staff's retry from the failed-sync page: the rows named (or, naming none, every
+    failed push and confirmation) due again now, audited, and a push started after commit."""
+    every = push_ids is None and order_ids is None
+    with transaction.atomic(durable=True):
+        retried = 0
+        if every or push_ids is not None:
+            retried += failed_retry(ids=push_ids)
+        if every or order_ids is not None:
+            retried += confirmations_retry(order_ids=order_ids)
+        audit_record(
+            actor=actor,
+            action=AuditAction.FAILED_RETRY,
+            details={
+                "pushes": "all" if every else sorted(push_ids or []),
+                "orders": "all" if every else sorted(order_ids or []),
+                "retried": retried,
+            },
+        )
+        if retried:
+            transaction.on_commit(lambda: async_task("rakuten.tasks.retry_now"))
+    return retried
 
 
 def stores_with_due_pushes(now: dt.datetime | None = None) -> list[str]:

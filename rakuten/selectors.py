@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from events.models import InventoryEvent, PendingPush
@@ -91,3 +91,8 @@ def store_health() -> list[StoreHealth]:
 
 def oversell_count() -> int:
     return InventoryEvent.objects.filter(oversold=True).count()
+
+
+def store_rows() -> QuerySet[Store]:
+    """Every store with how many SKUs it has registered, for the store list."""
+    return Store.objects.annotate(registered=Count("registrations")).order_by("store_id")

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_q.tasks import async_task
 
 from events.actors import Actor
 from events.models import AuditAction, EventSource, EventType
@@ -479,13 +480,31 @@ def store_auth_test(*, store_id: str, client: RmsClient | None = None) -> tuple[
     return True, str(MSG_AUTH_OK % {"date": f"{expiry.expires_at:%Y-%m-%d}"})
 
 
-def confirmations_retry(*, store_id: str | None = None) -> int:
+def confirmations_retry(
+    *, store_id: str | None = None, order_ids: Iterable[int] | None = None
+) -> int:
     """Staff's retry of failed order confirmations: pending again, due now."""
     rows = RakutenOrder.objects.filter(confirm_status=RakutenOrder.ConfirmStatus.FAILED)
     if store_id:
         rows = rows.filter(store_id=store_id)
+    if order_ids is not None:
+        rows = rows.filter(pk__in=list(order_ids))
     return rows.update(
         confirm_status=RakutenOrder.ConfirmStatus.PENDING,
         confirm_attempts=0,
         confirm_next_at=timezone.now(),
     )
+
+
+def poll_start(*, store_id: str, actor: Actor) -> None:
+    """Staff's "poll now": audited at once, the poll runs as a task after commit."""
+    with transaction.atomic(durable=True):
+        store = Store.objects.get(pk=store_id)
+        audit_record(
+            actor=actor, action=AuditAction.MANUAL_POLL, details={"store_id": store.store_id}
+        )
+        transaction.on_commit(
+            lambda: async_task(
+                "rakuten.tasks.poll_store", store.store_id, task_name=f"manual poll {store_id}"
+            )
+        )

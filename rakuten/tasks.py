@@ -131,3 +131,17 @@ def sku_sync_run_task(run_id: int, username: str) -> str:
     run = SyncRun.objects.get(pk=run_id)
     result = sku_sync_run(store_id=run.store_id, actor=Actor.system(username), run=run)
     return f"{result.status} {result.counts}"
+
+
+def push_run_task(run_id: int) -> str:
+    """A push a person started from the store page (its run row exists already)."""
+    from .models import SyncRun
+
+    run = SyncRun.objects.get(pk=run_id)
+    result = push_run(store_id=run.store_id, operator=run.operator, run=run)
+    return f"{result.status} {result.counts}"
+
+
+def retry_now() -> str:
+    """After staff retried failed syncs: push and confirm what is due without waiting."""
+    return f"push {push_due()}, confirm {confirm_due()}"

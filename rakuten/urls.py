@@ -5,7 +5,9 @@ from . import views
 app_name = "rakuten"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("stores/", views.store_list, name="stores"),
     path("stores/<str:store_id>/", views.store_detail, name="store"),
+    path("stores/<str:store_id>/push-all/", views.store_push_all, name="push_all"),
     path("stores/<str:store_id>/auth-test/", views.store_auth, name="auth_test"),
     path("stores/<str:store_id>/poll/", views.store_poll, name="poll"),
     path("stores/<str:store_id>/sku-sync/", views.store_sku_sync, name="sku_sync"),

@@ -7,22 +7,24 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_q.tasks import async_task
 
 from events.actors import Actor
-from events.models import AuditAction
-from events.services import audit_record
 from stores.models import Store
 
+from .catalog import sku_sync_start
 from .models import SyncRun
-from .selectors import oversell_count, store_health
-from .services import store_auth_test
+from .push import push_all_start
+from .selectors import oversell_count, store_health, store_rows
+from .services import poll_start, store_auth_test
 
 RUN_SYNC = "rakuten.run_sync"
+REGISTRATIONS_PAGE = 100
 
 
 def _sync_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -46,16 +48,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @staff_member_required
 @permission_required("stores.view_store", raise_exception=True)
+def store_list(request: HttpRequest) -> HttpResponse:
+    context = _context(request, _("Stores"))
+    context["stores"] = store_rows()
+    return render(request, "rakuten/stores.html", context)
+
+
+@staff_member_required
+@permission_required("stores.view_store", raise_exception=True)
 def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
+    registrations = store.registrations.select_related("sku").order_by("sku_id")
     context = _context(request, store.store_name)
     context.update(
         store=store,
-        registrations=store.registrations.select_related("sku").order_by("sku_id")[:500],
+        registrations=Paginator(registrations, REGISTRATIONS_PAGE).get_page(
+            request.GET.get("page")
+        ),
         runs=SyncRun.objects.filter(store=store).order_by("-started_at")[:10],
-        running_sync=SyncRun.objects.filter(
-            store=store, kind=SyncRun.Kind.SKU_SYNC, status=SyncRun.Status.RUNNING
-        ).first(),
+        running=SyncRun.objects.filter(store=store, status=SyncRun.Status.RUNNING)
+        .exclude(kind=SyncRun.Kind.IMPORT)
+        .order_by("started_at"),
         can_run=request.user.has_perm(RUN_SYNC),
     )
     return render(request, "rakuten/store.html", context)
@@ -72,11 +85,7 @@ def store_auth(request: HttpRequest, store_id: str) -> HttpResponse:
 @_sync_action
 def store_poll(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
-    actor = Actor.from_request(request)
-    audit_record(actor=actor, action=AuditAction.MANUAL_POLL, details={"store_id": store.store_id})
-    async_task(
-        "rakuten.tasks.poll_store", store.store_id, task_name=f"manual poll {store.store_id}"
-    )
+    poll_start(store_id=store.store_id, actor=Actor.from_request(request))
     messages.info(request, _("Order poll started for %(store)s.") % {"store": store.store_id})
     return redirect("rakuten:store", store_id=store.store_id)
 
@@ -84,11 +93,20 @@ def store_poll(request: HttpRequest, store_id: str) -> HttpResponse:
 @_sync_action
 def store_sku_sync(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
-    actor = Actor.from_request(request)
-    run = SyncRun.objects.create(store=store, kind=SyncRun.Kind.SKU_SYNC, operator=actor.username)
-    audit_record(actor=actor, action=AuditAction.SKU_SYNC, details={"store_id": store.store_id})
-    async_task("rakuten.tasks.sku_sync_run_task", run.pk, actor.username)
+    sku_sync_start(store_id=store.store_id, actor=Actor.from_request(request))
     messages.info(request, _("SKU sync started for %(store)s.") % {"store": store.store_id})
+    return redirect("rakuten:store", store_id=store.store_id)
+
+
+@_sync_action
+def store_push_all(request: HttpRequest, store_id: str) -> HttpResponse:
+    store = get_object_or_404(Store, pk=store_id)
+    run = push_all_start(store_id=store.store_id, actor=Actor.from_request(request))
+    messages.info(
+        request,
+        _("Push of %(count)d SKUs to %(store)s started.")
+        % {"count": run.details["requested"], "store": store.store_id},
+    )
     return redirect("rakuten:store", store_id=store.store_id)
 
 
@@ -101,17 +119,22 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @staff_member_required
-@permission_required("rakuten.view_syncrun", raise_exception=True)
 def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
     run = get_object_or_404(SyncRun, pk=run_id)
-    total = run.details.get("total")
-    done = run.counts.get("items", 0)
+    # Whoever may import follows their import, even without the right to read every run.
+    if not request.user.has_perm("rakuten.view_syncrun") and not (
+        run.kind == SyncRun.Kind.IMPORT and request.user.has_perm("imports.add_uploadedfile")
+    ):
+        raise PermissionDenied
     return JsonResponse(
         {
             "status": run.status,
+            "status_text": str(run.get_status_display()),
             "counts": run.counts,
-            "total": total,
-            "percent": round(100 * done / total) if total else None,
+            "total": run.details.get("total"),
+            "percent": run.percent,
+            "phase": str(run.details.get("phase", "")),
+            "error": run.error,
             "log": run.log.splitlines()[-5:],
             "finished": run.finished_at is not None,
         }

@@ -79,10 +79,29 @@ def test_failed_syncs_retry_one_and_all(client):
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == ("pending", "failed")
+    client.post(reverse("reports:failed_retry"), {"order": order.pk})
+    order.refresh_from_db()
+    second.refresh_from_db()
+    assert (order.confirm_status, order.confirm_attempts, second.status) == (
+        "pending",
+        0,
+        "failed",
+    )
+    RakutenOrder.objects.filter(pk=order.pk).update(confirm_status="failed")
     client.post(reverse("reports:failed_retry"))
     second.refresh_from_db()
     order.refresh_from_db()
     assert (second.status, order.confirm_status) == ("pending", "pending")
+    retries = list(
+        AuditLog.objects.filter(action="push.retry")
+        .order_by("created_at")
+        .values_list("details", flat=True)
+    )
+    assert retries == [
+        {"pushes": [first.pk], "orders": [], "retried": 1},
+        {"pushes": [], "orders": [order.pk], "retried": 1},
+        {"pushes": "all", "orders": "all", "retried": 2},
+    ]
 
 
 def test_test_reset_only_in_test_mode_for_admins(client, settings):

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from events.models import InventorySnapshot
 from imports.models import UploadedFile
+from rakuten.models import SyncRun
 from skus.models import Sku
 from stores.tests.factories import StoreFactory
 
@@ -38,7 +39,7 @@ def post_file(client, content, store, **extra):
     return client.post(reverse("imports:upload"), data)
 
 
-def test_upload_preview_confirm_in_the_browser_flow(importer):
+def test_upload_preview_confirm_in_the_browser_flow(importer, django_capture_on_commit_callbacks):
     store = StoreFactory()
     page = importer.get(reverse("imports:upload"))
     assert b"Download the template" in page.content
@@ -51,18 +52,31 @@ def test_upload_preview_confirm_in_the_browser_flow(importer):
     assert "<script>alert(1)" not in preview
     assert 'id="confirm-form"' in preview
     assert not Sku.objects.filter(pk="new-1").exists()
-    done = importer.post(
-        reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token}, follow=True
-    )
-    assert "Import applied: 1 SKUs created" in done.content.decode()
+    with django_capture_on_commit_callbacks(execute=True) as started:
+        done = importer.post(
+            reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token}
+        )
+    assert done.url == reverse("imports:preview", args=[upload.file_id])
+    assert len(started) == 1  # the apply runs as a task once the request commits
     assert InventorySnapshot.objects.get(pk="new-1").internal_available == 4
+    run = SyncRun.objects.get(kind="import")
+    assert (run.status, run.counts["create"], run.operator) == ("succeeded", 1, "imp")
+    page = importer.get(done.url).content.decode()
+    assert 'data-status="succeeded"' in page
+    assert 'id="confirm-form"' not in page
+    progress = importer.get(reverse("rakuten:run_progress", args=[run.pk])).json()
+    assert (progress["finished"], progress["percent"], progress["counts"]["create"]) == (
+        True,
+        100,
+        1,
+    )
     again = importer.post(
         reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token}, follow=True
     )
     assert "cannot be confirmed again" in again.content.decode()
 
 
-def test_errors_are_listed_and_block_confirm(importer):
+def test_errors_are_listed_and_block_confirm(importer, django_capture_on_commit_callbacks):
     store = StoreFactory()
     post_file(importer, "sku,quantity\nGood-1,1\nBad-1,x\n", store)
     upload = UploadedFile.objects.get()
@@ -71,14 +85,21 @@ def test_errors_are_listed_and_block_confirm(importer):
     ).content.decode()
     assert "not a whole number" in page
     assert "Good-1" not in page
-    refused = importer.post(
-        reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token}, follow=True
-    )
-    assert "1 rows have errors" in refused.content.decode()
-    importer.post(
-        reverse("imports:confirm", args=[upload.file_id]),
-        {"token": upload.token, "skip_errors": "on"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = importer.post(
+            reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token}
+        )
+    # The apply found the errors: the run says why, nothing was written, the form is back.
+    page = importer.get(refused.url).content.decode()
+    assert "1 rows have errors" in page
+    assert 'data-status="failed"' in page
+    assert 'id="confirm-form"' in page
+    assert not Sku.objects.filter(pk="good-1").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        importer.post(
+            reverse("imports:confirm", args=[upload.file_id]),
+            {"token": upload.token, "skip_errors": "on"},
+        )
     assert Sku.objects.filter(pk="good-1").exists()
     assert not Sku.objects.filter(pk="bad-1").exists()
 
@@ -130,3 +151,29 @@ def test_template_and_export_downloads(importer):
     export = importer.get(reverse("imports:export")).content.decode()
     assert export.splitlines()[0] == "sku_id,sku_name,quantity"
     assert "CE1111" in export
+
+
+def test_a_second_confirm_while_one_runs_is_refused(importer):
+    store = StoreFactory()
+    post_file(importer, "sku,quantity\nNew-1,4\n", store)
+    upload = UploadedFile.objects.get()
+    confirm = reverse("imports:confirm", args=[upload.file_id])
+    importer.post(confirm, {"token": upload.token})  # its task waits for the commit
+    again = importer.post(confirm, {"token": upload.token}, follow=True).content.decode()
+    assert "being applied already" in again
+    assert SyncRun.objects.filter(kind="import").count() == 1
+    assert 'id="confirm-form"' not in again
+    assert not Sku.objects.filter(pk="new-1").exists()
+
+
+def test_only_importers_and_job_viewers_follow_an_import(importer, client):
+    store = StoreFactory()
+    post_file(importer, "sku,quantity\nNew-1,4\n", store)
+    upload = UploadedFile.objects.get()
+    importer.post(reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token})
+    run = SyncRun.objects.get(kind="import")
+    progress = importer.get(reverse("rakuten:run_progress", args=[run.pk])).json()
+    assert (progress["finished"], progress["percent"]) == (False, None)
+    assert progress["phase"] == "waiting for a worker"
+    client.force_login(staff("nobody"))
+    assert client.get(reverse("rakuten:run_progress", args=[run.pk])).status_code == 403

@@ -8,7 +8,7 @@ from django.utils import timezone
 from events.models import AuditLog, PendingPush
 from rakuten.models import RakutenOrder, RakutenOrderLine, SyncRun
 from rakuten.permissions import groups_ensure
-from stores.models import Store
+from stores.models import Store, StoreSku
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def test_viewers_see_but_cannot_act(engine, client):
     page = client.get(reverse("rakuten:store", args=["store-a"])).content.decode()
     assert "Tshirt-RED-M" in page
     assert 'id="poll-now"' not in page
-    for name in ("auth_test", "poll", "sku_sync"):
+    for name in ("auth_test", "poll", "sku_sync", "push_all"):
         assert client.post(reverse(f"rakuten:{name}", args=["store-a"])).status_code == 403
     assert not SyncRun.objects.exists()
 
@@ -70,7 +70,9 @@ def test_anonymous_users_go_to_the_login_page(client):
     assert "/admin/login/" in response.url
 
 
-def test_operators_run_auth_test_poll_and_sku_sync(engine, client):
+def test_operators_run_auth_test_poll_and_sku_sync(
+    engine, client, django_capture_on_commit_callbacks
+):
     member(client, "operator")
     response = client.post(reverse("rakuten:auth_test", args=["store-a"]), follow=True)
     assert "RMS accepted the credentials" in response.content.decode()
@@ -79,10 +81,12 @@ def test_operators_run_auth_test_poll_and_sku_sync(engine, client):
     response = client.post(reverse("rakuten:auth_test", args=["store-b"]), follow=True)
     assert "licence key has expired" in response.content.decode()
     engine.order("store-a", units=2)
-    client.post(reverse("rakuten:poll", args=["store-a"]))  # tasks run inline in tests
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("rakuten:poll", args=["store-a"]))  # tasks run inline in tests
     assert SyncRun.objects.filter(store_id="store-a", kind="poll", status="succeeded").exists()
     assert AuditLog.objects.filter(action="poll.manual", user="operator-user").exists()
-    client.post(reverse("rakuten:sku_sync", args=["store-a"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("rakuten:sku_sync", args=["store-a"]))
     run = SyncRun.objects.get(kind="sku_sync")
     assert run.status == "succeeded"
     progress = client.get(reverse("rakuten:run_progress", args=[run.pk])).json()
@@ -102,3 +106,43 @@ def test_a_running_sync_shows_progress_and_can_be_cancelled(engine, client):
     client.post(reverse("rakuten:run_cancel", args=[run.pk]))
     run.refresh_from_db()
     assert run.cancel_requested
+
+
+def test_push_every_sku_follows_its_run_to_the_end(
+    engine, client, django_capture_on_commit_callbacks
+):
+    member(client, "operator")
+    registered = StoreSku.objects.filter(store_id="store-b").count()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("rakuten:push_all", args=["store-b"]), follow=True)
+    assert f"Push of {registered} SKUs to store-b started." in response.content.decode()
+    run = SyncRun.objects.get(kind="push", store_id="store-b")
+    assert run.operator == "operator-user"
+    assert (run.status, run.counts["pushed"], run.details["total"]) == (
+        "succeeded",
+        registered,
+        registered,
+    )
+    for reg in StoreSku.objects.filter(store_id="store-b").select_related("sku__snapshot"):
+        expected = max(0, reg.sku.snapshot.internal_available - reg.effective_safety_stock)
+        assert engine.shown("store-b", reg.variant_id, reg.manage_number) == expected
+    audit = AuditLog.objects.get(action="push.all")
+    assert audit.details == {"store_id": "store-b", "skus": registered}
+
+
+def test_a_push_while_another_holds_the_store_ends_skipped(engine, client):
+    from rakuten.leases import job_lease
+    from rakuten.tasks import push_run_task
+
+    member(client, "operator")
+    client.post(reverse("rakuten:push_all", args=["store-a"]))  # the task waits for the commit
+    run = SyncRun.objects.get(kind="push")
+    page = client.get(reverse("rakuten:store", args=["store-a"])).content.decode()
+    assert f'id="run-{run.pk}"' in page
+    assert client.get(reverse("rakuten:run_progress", args=[run.pk])).json()["percent"] is None
+    with job_lease("push:store-a"):
+        push_run_task(run.pk)
+    run.refresh_from_db()
+    assert run.status == "skipped"
+    assert run.finished_at is not None
+    assert SyncRun.objects.filter(kind="push").count() == 1

@@ -1,20 +1,39 @@
-// Follows a running job on the page: polls its JSON every 2 s, no reload.
+// Follows running jobs on the page without reloading it: every element with the
+// class "job-progress" polls its run's JSON (data-url) every 2 s until the run ends.
 (function () {
   "use strict";
-  var box = document.getElementById("sync-progress");
-  if (!box) { return; }
-  var bar = box.querySelector("progress");
-  var text = box.querySelector(".progress-text");
-  function tick() {
-    fetch(box.dataset.url, {credentials: "same-origin"})
-      .then(function (r) { return r.json(); })
-      .then(function (data) {
-        if (data.percent !== null) { bar.value = data.percent; }
-        var counts = Object.keys(data.counts).map(function (k) { return k + " " + data.counts[k]; });
-        text.textContent = data.status + (counts.length ? ": " + counts.join(", ") : "");
-        if (!data.finished) { setTimeout(tick, 2000); } else { bar.value = 100; }
-      })
-      .catch(function () { setTimeout(tick, 5000); });
+  function follow(box) {
+    var bar = box.querySelector("progress");
+    var text = box.querySelector(".progress-text");
+    function show(data) {
+      if (data.percent === null) {
+        bar.removeAttribute("value");  // indeterminate: the total is not known yet
+      } else {
+        bar.value = data.percent;
+      }
+      var counts = Object.keys(data.counts).map(function (k) { return k + " " + data.counts[k]; });
+      var words = [data.status_text];
+      if (data.phase) { words.push(data.phase); }
+      if (counts.length) { words.push(counts.join(", ")); }
+      if (data.error) { words.push(data.error); }
+      text.textContent = words.join(" · ");
+      box.dataset.status = data.status;
+      if (data.finished) {
+        box.classList.add("finished");
+        var cancel = box.querySelector("form.cancel");
+        if (cancel) { cancel.remove(); }
+      }
+    }
+    function tick() {
+      fetch(box.dataset.url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          show(data);
+          if (!data.finished) { setTimeout(tick, 2000); }
+        })
+        .catch(function () { setTimeout(tick, 5000); });
+    }
+    tick();
   }
-  tick();
+  document.querySelectorAll(".job-progress").forEach(follow);
 })();
