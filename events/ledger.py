@@ -9,7 +9,7 @@ caller's transaction. Both leave exactly the same rows.
 """
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -172,24 +172,36 @@ def bulk_update_rows(model: Any, fields: list[str], rows: list[tuple[Any, ...]])
 
 def events_insert(events: list[InventoryEvent]) -> None:
     """Insert many events: COPY on PostgreSQL, bulk_create elsewhere."""
+    rows_insert(InventoryEvent, events)
+
+
+def rows_insert(model: Any, instances: Iterable[Any]) -> None:
+    """Insert many new rows as they are (no save(), no signals, every value set by the
+    caller): COPY on PostgreSQL, bulk_create elsewhere. Auto primary keys are left to
+    the database."""
     if connection.vendor != "postgresql":
-        InventoryEvent.objects.bulk_create(events, batch_size=2000)
+        model.objects.bulk_create(instances, batch_size=2000)
         return
     from psycopg.types.json import Jsonb
 
-    fields = InventoryEvent._meta.concrete_fields
-    columns = ", ".join(field.column for field in fields)
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not (field.primary_key and field.get_internal_type().endswith("AutoField"))
+    ]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     names = [field.attname for field in fields]
     json_fields = {field.attname for field in fields if field.get_internal_type() == "JSONField"}
-    table = InventoryEvent._meta.db_table
     with (
         connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
     ):
-        for event in events:
+        for instance in instances:
             copy.write_row(
                 [
-                    Jsonb(getattr(event, name)) if name in json_fields else getattr(event, name)
+                    Jsonb(getattr(instance, name))
+                    if name in json_fields
+                    else getattr(instance, name)
                     for name in names
                 ]
             )

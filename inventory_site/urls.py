@@ -8,5 +8,6 @@ urlpatterns = [
     path("skus/", include("skus.urls")),
     path("reports/", include("events.urls")),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("imports/", include("imports.urls")),
 ]
