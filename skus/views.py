@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
@@ -54,17 +57,37 @@ def sku_list(request: HttpRequest) -> HttpResponse:
     return render(request, "skus/list.html", context)
 
 
-def chart_points(events: list, width: int = 600, height: int = 160) -> str:
-    """An SVG polyline of the stock after each event, oldest to newest."""
+@dataclass(frozen=True)
+class StockChart:
+    """The stock after each event as an SVG polyline, with the figures for its axes."""
+
+    points: str
+    low: int
+    high: int
+    zero_y: float
+    first: dt.datetime
+    last: dt.datetime
+
+
+def stock_chart(events: list, width: int = 600, height: int = 160) -> StockChart | None:
+    """Oldest to newest; the y axis always holds 0, so an oversell shows below the line."""
     if not events:
-        return ""
+        return None
     values = [event.balance_after for event in events]
     low, high = min(*values, 0), max(*values, 1)
-    span = (high - low) or 1
+    span = high - low
     step = width / max(len(values) - 1, 1)
-    return " ".join(
-        f"{i * step:.1f},{height - (value - low) * height / span:.1f}"
-        for i, value in enumerate(values)
+
+    def y(value: int) -> float:
+        return height - (value - low) * height / span
+
+    return StockChart(
+        points=" ".join(f"{i * step:.1f},{y(value):.1f}" for i, value in enumerate(values)),
+        low=low,
+        high=high,
+        zero_y=round(y(0), 1),
+        first=events[0].created_at,
+        last=events[-1].created_at,
     )
 
 
@@ -96,7 +119,8 @@ def sku_detail(request: HttpRequest, sku_id: str) -> HttpResponse:
     context.update(
         sku=sku,
         timeline=timeline,
-        chart=chart_points(recent),
+        chart=stock_chart(recent),
+        chart_events=len(recent),
         stores=sku_store_views(sku),
         form=form,
         can_adjust=can_adjust,
