@@ -40,6 +40,7 @@ class PollState(models.Model):
     class Meta:
         db_table = "rakuten_poll_state"
         verbose_name = _("poll state")
+        verbose_name_plural = _("poll states")
 
     def __str__(self) -> str:
         return f"{self.store_id} up to {self.cursor}"
@@ -72,6 +73,7 @@ class RakutenOrder(models.Model):
     class Meta:
         db_table = "rakuten_orders"
         verbose_name = _("Rakuten order")
+        verbose_name_plural = _("Rakuten orders")
         ordering = ["-ordered_at"]
         constraints = [
             models.UniqueConstraint(
@@ -115,6 +117,7 @@ class RakutenOrderLine(models.Model):
     class Meta:
         db_table = "rakuten_order_lines"
         verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["order", "position"]
         constraints = [
             models.UniqueConstraint(
@@ -188,6 +191,7 @@ class SyncRun(models.Model):
     class Meta:
         db_table = "rakuten_sync_runs"
         verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
         ordering = ["-started_at"]
         permissions = [("run_sync", _("Can poll orders, sync SKUs, push and retry"))]
         constraints = [

@@ -120,7 +120,7 @@ def test_a_csv_is_previewed_then_confirmed_and_followed_live(page):
             {
                 "name": "stock.csv",
                 "mimeType": "text/csv",
-                "buffer": "sku,name,quantity\nTowel-NAVY,<b>Towel</b> navy,9\nMug-01,Mug,4\n".encode(),
+                "buffer": b"sku,name,quantity\nTowel-NAVY,<b>Towel</b> navy,9\nMug-01,Mug,4\n",
             }
         ],
     )
@@ -186,3 +186,14 @@ def test_every_report_page_renders_for_staff(page):
         page.wait_for_selector(marker)
         snap(page, name)
     assert "logged in" in page.goto("/reports/audit/").text()
+
+
+def test_the_language_switch_turns_the_pages_japanese_and_chinese(page):
+    page.select_option("#language-select", "ja")
+    page.wait_for_selector("#staff-nav >> text=ダッシュボード")
+    assert "在庫数" in page.goto("/skus/").text()
+    snap(page, "sku_list_ja")
+    page.select_option("#language-select", "zh-hans")
+    page.wait_for_selector("#staff-nav >> text=仪表板")
+    page.goto("/dashboard/")
+    snap(page, "dashboard_zh_hans")
