@@ -279,6 +279,19 @@ def _check(upload: UploadedFile, *, token: str, actor: Actor, store_id: str | No
         raise ImportRefused(str(MSG_OTHER_STORE % {"store": upload.store_id, "other": store_id}))
 
 
+def _lock_confirmable(
+    file_id: Any, *, token: str, actor: Actor, store_id: str | None, now: dt.datetime | None
+) -> UploadedFile:
+    """The upload, locked, once it may be confirmed by this actor now (else refused)."""
+    upload = UploadedFile.objects.select_for_update().filter(pk=file_id).first()
+    if upload is None:
+        raise ImportRefused(str(MSG_BAD_TOKEN))
+    _check(upload, token=token, actor=actor, store_id=store_id)
+    if (now or timezone.now()) - upload.created_at > CONFIRM_WINDOW:
+        raise ImportRefused(str(MSG_EXPIRED))
+    return upload
+
+
 def import_confirm(
     *,
     file_id: Any,
@@ -289,14 +302,8 @@ def import_confirm(
     now: dt.datetime | None = None,
 ) -> Preview:
     """Apply an upload once, in one transaction, re-validated against the stock now."""
-    now = now or timezone.now()
     with transaction.atomic(durable=True):
-        upload = UploadedFile.objects.select_for_update().filter(pk=file_id).first()
-        if upload is None:
-            raise ImportRefused(str(MSG_BAD_TOKEN))
-        _check(upload, token=token, actor=actor, store_id=store_id)
-        if now - upload.created_at > CONFIRM_WINDOW:
-            raise ImportRefused(str(MSG_EXPIRED))
+        upload = _lock_confirmable(file_id, token=token, actor=actor, store_id=store_id, now=now)
         preview = import_preview(upload)
         if preview.errors and not skip_errors:
             raise ImportRefused(str(MSG_HAS_ERRORS % {"count": len(preview.errors)}))
@@ -338,14 +345,8 @@ def import_confirm_start(
     """Staff's confirm: the quick checks now (uploader, token, pending, 24 h, not already
     running) and a run row the preview page follows; ``import_confirm`` applies the file
     in a task after commit and checks everything again."""
-    now = now or timezone.now()
     with transaction.atomic(durable=True):
-        upload = UploadedFile.objects.select_for_update().filter(pk=file_id).first()
-        if upload is None:
-            raise ImportRefused(str(MSG_BAD_TOKEN))
-        _check(upload, token=token, actor=actor, store_id=None)
-        if now - upload.created_at > CONFIRM_WINDOW:
-            raise ImportRefused(str(MSG_EXPIRED))
+        upload = _lock_confirmable(file_id, token=token, actor=actor, store_id=None, now=now)
         last = import_run(upload)
         if last is not None and last.status == SyncRun.Status.RUNNING:
             raise ImportRefused(str(MSG_RUNNING))
