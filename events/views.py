@@ -18,6 +18,7 @@ from events.models import AuditAction, AuditLog, PendingPush
 from events.selectors import oversold_events, snapshot_drift
 from events.services import env_test_reset
 from rakuten.models import RakutenOrder, SyncRun
+from stores.models import Store
 
 
 def _context(request: HttpRequest, title: str) -> dict:
@@ -60,12 +61,13 @@ def oversell_report(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 @permission_required("events.view_inventorysnapshot", raise_exception=True)
 def reconcile_report(request: HttpRequest) -> HttpResponse:
-    latest = {}
-    for run in SyncRun.objects.filter(kind=SyncRun.Kind.RECONCILE).order_by("-started_at")[:50]:
-        latest.setdefault(run.store_id, run)
+    from rakuten.selectors import latest_runs
+
+    stores = list(Store.objects.order_by("store_id").values_list("store_id", flat=True))
+    latest = latest_runs(SyncRun.Kind.RECONCILE, stores)
     context = _context(request, _("Reconciliation"))
     context.update(
-        ledger_drift=snapshot_drift(), store_runs=sorted(latest.values(), key=lambda r: r.store_id)
+        ledger_drift=snapshot_drift(), store_runs=[latest[s] for s in stores if s in latest]
     )
     return render(request, "events/reconcile.html", context)
 

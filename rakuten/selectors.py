@@ -34,7 +34,7 @@ class StoreHealth:
         return expires is not None and expires - timezone.now() <= LICENCE_WARNING
 
 
-def _latest(kind: str, store_ids: list[str]) -> dict[str, SyncRun]:
+def latest_runs(kind: str, store_ids: list[str]) -> dict[str, SyncRun]:
     """The newest run of a kind per store (DISTINCT ON where the database has it)."""
     runs = SyncRun.objects.filter(kind=kind).exclude(status=SyncRun.Status.SKIPPED)
     if connection.features.can_distinct_on_fields:
@@ -70,8 +70,8 @@ def store_health() -> list[StoreHealth]:
     )
     stores = list(Store.objects.order_by("store_id"))
     ids = [store.store_id for store in stores]
-    polls, push_runs = _latest("poll", ids), _latest("push", ids)
-    reconciles = _latest("reconcile", ids)
+    polls, push_runs = latest_runs("poll", ids), latest_runs("push", ids)
+    reconciles = latest_runs("reconcile", ids)
     return [
         StoreHealth(
             store=store,

@@ -1,9 +1,10 @@
 import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
+from django.utils import timezone
 
 from events.models import AuditLog, InventoryEvent, InventorySnapshot, PendingPush
-from rakuten.models import RakutenOrder
+from rakuten.models import RakutenOrder, SyncRun
 from rakuten.permissions import groups_ensure
 from skus.tests.factories import SkuFactory
 from stores.tests.factories import StoreFactory
@@ -58,6 +59,21 @@ def test_oversell_and_reconcile_reports(client):
     page = client.get(reverse("reports:reconcile")).content.decode()
     assert 'id="ledger-drift"' in page
     assert "<td>50</td><td>-2</td>" in page
+    store = StoreFactory(store_id="shop-9")
+    SyncRun.objects.create(
+        store=store,
+        kind="reconcile",
+        started_at=timezone.now() - timezone.timedelta(days=1),
+        details={"drift": [{"sku_id": "old-sku", "platform": 1, "expected": 2}]},
+    )
+    SyncRun.objects.create(
+        store=store,
+        kind="reconcile",
+        details={"drift": [{"sku_id": "mug-1", "platform": 7, "last_pushed": 5, "expected": 0}]},
+    )
+    page = client.get(reverse("reports:reconcile")).content.decode()
+    assert "<td>mug-1</td><td>7</td><td>5</td><td>0</td>" in page  # the newest run only
+    assert "old-sku" not in page
 
 
 def test_failed_syncs_retry_one_and_all(client):
