@@ -17,8 +17,9 @@ from events.actors import Actor
 from events.models import AuditAction, AuditLog, PendingPush
 from events.selectors import oversold_events, snapshot_drift
 from events.services import env_test_reset
-from rakuten.models import RakutenOrder, SyncRun
+from rakuten.models import RakutenOrder
 from stores.models import Store
+from sync.models import SyncRun
 
 
 def _context(request: HttpRequest, title: str) -> dict:
@@ -83,14 +84,14 @@ def failed_syncs(request: HttpRequest) -> HttpResponse:
         confirmations=RakutenOrder.objects.filter(
             confirm_status=RakutenOrder.ConfirmStatus.FAILED
         ).order_by("store_id", "order_number")[:500],
-        can_retry=request.user.has_perm("rakuten.run_sync"),
+        can_retry=request.user.has_perm("sync.run_sync"),
     )
     return render(request, "events/failed.html", context)
 
 
 @require_POST
 @staff_member_required
-@permission_required("rakuten.run_sync", raise_exception=True)
+@permission_required("sync.run_sync", raise_exception=True)
 def failed_retry_view(request: HttpRequest) -> HttpResponse:
     from rakuten.push import failed_syncs_retry
 

@@ -26,9 +26,9 @@ from events.ledger import bulk_update_rows
 from events.models import AuditAction, EventSource, EventType, InventorySnapshot
 from events.services import audit_record, make_token, stock_set_many
 from inventory_site.errors import InventoryError
-from rakuten.models import SyncRun
 from skus.models import Sku, normalize_sku_id
 from stores.models import Store, StoreSku
+from sync.models import SyncRun
 
 from .models import UploadedFile
 from .parsing import FileRow, ImportFileError, ParsedFile, decode, parse

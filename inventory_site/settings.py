@@ -51,6 +51,7 @@ LOCAL_APPS = [
     "stores",
     "events",
     "imports",
+    "sync",
     "rakuten",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory_site.admin_mixins import ReadOnlyAdmin
 
-from .models import RakutenOrder, RakutenOrderLine, SyncRun
+from .models import RakutenOrder, RakutenOrderLine
 
 
 class OrderLineInline(admin.TabularInline):
@@ -57,21 +57,3 @@ class RakutenOrderLineAdmin(ReadOnlyAdmin):
     list_filter = (UnmatchedFilter, "order__store")
     search_fields = ("variant_id", "manage_number", "merchant_sku_id", "order__order_number")
     list_select_related = ("order",)
-
-
-@admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = ("started_at", "store", "kind", "status", "counts", "finished_at")
-    list_filter = ("kind", "status", "store")
-    readonly_fields = ("log", "details", "error")
-    actions = ["cancel"]
-
-    def has_cancel_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("rakuten.change_syncrun")
-
-    @admin.action(description=_("Ask the selected running runs to stop"), permissions=["cancel"])
-    def cancel(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
-        count = queryset.filter(status=SyncRun.Status.RUNNING).update(cancel_requested=True)
-        self.message_user(
-            request, _("%(count)d runs will stop after their current page.") % {"count": count}
-        )

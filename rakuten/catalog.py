@@ -16,11 +16,11 @@ from events.services import audit_record
 from skus.models import Sku, normalize_sku_id
 from skus.services import sku_create
 from stores.models import Store, StoreSku
+from sync.leases import job_lease
+from sync.models import SyncRun
 
 from .client import RmsClient
 from .errors import RmsError
-from .leases import job_lease
-from .models import SyncRun
 from .push import push_quantity
 from .services import MSG_BUSY, RunLog, run_skipped, run_start
 from .types import Item, VariantKey

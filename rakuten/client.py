@@ -27,6 +27,9 @@ from urllib.parse import quote
 
 import requests
 
+from sync.ratelimit import RateLimiter
+from sync.ratelimit import limiter as process_limiter
+
 from . import parse
 from .endpoints import DEFAULT_RATE_LIMITS, ENDPOINTS, JSON_CONTENT_TYPE
 from .errors import (
@@ -41,8 +44,6 @@ from .errors import (
     RmsServerError,
     RmsTimeout,
 )
-from .ratelimit import RateLimiter
-from .ratelimit import limiter as process_limiter
 from .types import (
     BULK_GET_BATCH,
     BULK_UPSERT_BATCH,

@@ -22,11 +22,11 @@ from events.ledger import outbox_mark, outbox_mark_store
 from events.models import AuditAction, InventorySnapshot, PendingPush
 from events.services import audit_record
 from stores.models import Store, StoreSku
+from sync.leases import job_lease
+from sync.models import SyncRun
 
 from .client import RmsClient
 from .errors import RmsAuthError, RmsBadRequest, RmsError, RmsRateLimited, RmsRequestInvalid
-from .leases import job_lease
-from .models import SyncRun
 from .services import (
     MSG_BUSY,
     RunLog,

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from events.models import InventoryEvent, PendingPush
 from stores.models import Store
+from sync.models import SyncRun
 
-from .models import RakutenOrder, RakutenOrderLine, SyncRun
+from .models import RakutenOrder, RakutenOrderLine
 
 LICENCE_WARNING = dt.timedelta(days=14)
 

@@ -28,11 +28,12 @@ from events.actors import Actor
 from events.models import AuditAction, EventSource, EventType
 from events.services import audit_record, event_record, make_token
 from stores.models import Store, StoreSku
+from sync.leases import job_lease
+from sync.models import PollState, SyncRun
 
 from .client import RmsClient
 from .errors import RmsError
-from .leases import job_lease
-from .models import OrderSkuState, PollState, RakutenOrder, RakutenOrderLine, SyncRun
+from .models import OrderSkuState, RakutenOrder, RakutenOrderLine
 from .types import Order, OrderProgress
 
 logger = logging.getLogger("rakuten.sync")

@@ -10,9 +10,10 @@ from django_q.tasks import async_task
 
 from events.actors import Actor
 from stores.models import Store
+from sync.models import PollState
 
 from .catalog import reconcile_run, sku_sync_run
-from .models import PollState, RakutenOrder
+from .models import RakutenOrder
 from .push import push_run, stores_with_due_pushes
 from .services import orders_confirm, orders_poll
 
@@ -126,7 +127,7 @@ def reconcile_store(store_id: str) -> str:
 
 def sku_sync_run_task(run_id: int, username: str) -> str:
     """A SKU sync a person started from the store page (its run row exists already)."""
-    from .models import SyncRun
+    from sync.models import SyncRun
 
     run = SyncRun.objects.get(pk=run_id)
     result = sku_sync_run(store_id=run.store_id, actor=Actor.system(username), run=run)
@@ -135,7 +136,7 @@ def sku_sync_run_task(run_id: int, username: str) -> str:
 
 def push_run_task(run_id: int) -> str:
     """A push a person started from the store page (its run row exists already)."""
-    from .models import SyncRun
+    from sync.models import SyncRun
 
     run = SyncRun.objects.get(pk=run_id)
     result = push_run(store_id=run.store_id, operator=run.operator, run=run)

@@ -16,14 +16,14 @@ from django.views.decorators.http import require_POST
 
 from events.actors import Actor
 from stores.models import Store
+from sync.models import SyncRun
 
 from .catalog import sku_sync_start
-from .models import SyncRun
 from .push import push_all_start
 from .selectors import oversell_count, store_health, store_rows
 from .services import poll_start, store_auth_test
 
-RUN_SYNC = "rakuten.run_sync"
+RUN_SYNC = "sync.run_sync"
 REGISTRATIONS_PAGE = 100
 
 
@@ -122,7 +122,7 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
     run = get_object_or_404(SyncRun, pk=run_id)
     # Whoever may import follows their import, even without the right to read every run.
-    if not request.user.has_perm("rakuten.view_syncrun") and not (
+    if not request.user.has_perm("sync.view_syncrun") and not (
         run.kind == SyncRun.Kind.IMPORT and request.user.has_perm("imports.add_uploadedfile")
     ):
         raise PermissionDenied

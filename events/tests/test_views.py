@@ -4,10 +4,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import AuditLog, InventoryEvent, InventorySnapshot, PendingPush
-from rakuten.models import RakutenOrder, SyncRun
-from rakuten.permissions import groups_ensure
+from inventory_site.permissions import groups_ensure
+from rakuten.models import RakutenOrder
 from skus.tests.factories import SkuFactory
 from stores.tests.factories import StoreFactory
+from sync.models import SyncRun
 
 pytestmark = pytest.mark.django_db
 

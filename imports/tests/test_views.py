@@ -5,9 +5,9 @@ from django.urls import reverse
 
 from events.models import InventorySnapshot
 from imports.models import UploadedFile
-from rakuten.models import SyncRun
 from skus.models import Sku
 from stores.tests.factories import StoreFactory
+from sync.models import SyncRun
 
 pytestmark = pytest.mark.django_db
 

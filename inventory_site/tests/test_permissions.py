@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from events.models import AuditLog, InventoryEvent, PendingPush
 from imports.models import UploadedFile
-from rakuten.models import SyncRun
-from rakuten.permissions import groups_ensure
+from inventory_site.permissions import groups_ensure
 from skus.tests.factories import SkuFactory
 from stores.tests.factories import StoreFactory
+from sync.models import SyncRun
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,51 @@ from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from rakuten.permissions import GROUPS, OUR_APPS
+
+
+# The groups as they were at this migration (frozen: later migrations move them on).
+OUR_APPS = ["skus", "stores", "events", "imports", "rakuten"]
+
+VIEW = [
+    f"{app}.view_{model}"
+    for app, model in [
+        ("skus", "sku"),
+        ("stores", "store"),
+        ("stores", "storesku"),
+        ("events", "inventoryevent"),
+        ("events", "inventorysnapshot"),
+        ("events", "auditlog"),
+        ("events", "pendingpush"),
+        ("imports", "uploadedfile"),
+        ("rakuten", "rakutenorder"),
+        ("rakuten", "rakutenorderline"),
+        ("rakuten", "syncrun"),
+    ]
+]
+# Adjustments, imports, polls, syncs, retries.
+OPERATE = [
+    "events.adjust_stock",
+    "imports.add_uploadedfile",
+    "rakuten.run_sync",
+    "rakuten.change_syncrun",
+    "events.change_pendingpush",
+]
+# Stores and credentials, SKUs, the test reset.
+ADMINISTER = [
+    "stores.add_store",
+    "stores.change_store",
+    "stores.add_storesku",
+    "stores.change_storesku",
+    "skus.add_sku",
+    "skus.change_sku",
+    "events.reset_test_data",
+]
+GROUPS = {
+    "viewer": VIEW,
+    "operator": VIEW + OPERATE,
+    "admin": VIEW + OPERATE + ADMINISTER,
+}
+
 
 
 def groups_create(apps, schema_editor):

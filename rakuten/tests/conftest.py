@@ -4,9 +4,9 @@ import pytest
 
 from rakuten.client import RmsClient
 from rakuten.endpoints import DEFAULT_RATE_LIMITS
-from rakuten.ratelimit import RateLimiter
 from rakuten.sandbox.server import SandboxServer
 from rakuten.sandbox.state import Sandbox
+from sync.ratelimit import RateLimiter
 
 SECRET = "SP999001_testSecret"
 KEY = "SL999001_testLicenceKey"
@@ -116,7 +116,7 @@ class Engine:
 
         from django.utils import timezone
 
-        from rakuten.models import PollState
+        from sync.models import PollState
 
         for store_id in SHOPS:
             PollState.objects.create(
@@ -136,7 +136,7 @@ class Engine:
 
 @pytest.fixture
 def engine(sandbox_server, db):
-    from rakuten.ratelimit import limiter
+    from sync.ratelimit import limiter
 
     limiter.reset()
     return Engine(sandbox_server.sandbox, sandbox_server.url)

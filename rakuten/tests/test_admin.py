@@ -2,9 +2,10 @@ import pytest
 from django.urls import reverse
 
 from events.models import PendingPush
-from rakuten.models import RakutenOrder, RakutenOrderLine, SyncRun
+from rakuten.models import RakutenOrder, RakutenOrderLine
 from skus.tests.factories import SkuFactory
 from stores.tests.factories import StoreFactory
+from sync.models import SyncRun
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_running_runs_can_be_asked_to_stop(admin_client):
     run = SyncRun.objects.create(store=StoreFactory(), kind="sku_sync")
     done = SyncRun.objects.create(store=run.store, kind="poll", status="succeeded")
     admin_client.post(
-        reverse("admin:rakuten_syncrun_changelist"),
+        reverse("admin:sync_syncrun_changelist"),
         {"action": "cancel", "_selected_action": [run.pk, done.pk]},
     )
     run.refresh_from_db()

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 
 from events.models import InventoryEvent, PendingPush
-from rakuten.permissions import groups_ensure
+from inventory_site.permissions import groups_ensure
 from rakuten.tests.conftest import Engine
 from skus.models import Sku
 
@@ -54,7 +54,7 @@ def browser():
 
 @pytest.fixture
 def shop(sandbox_server, transactional_db):
-    from rakuten.ratelimit import limiter
+    from sync.ratelimit import limiter
 
     limiter.reset()
     groups_ensure()

@@ -13,11 +13,11 @@ from events.actors import Actor
 from events.models import AuditLog, EventType, InventoryEvent, InventorySnapshot, PendingPush
 from rakuten import tasks
 from rakuten.catalog import reconcile_run, sku_sync_run
-from rakuten.models import PollState, SyncRun
 from rakuten.schedules import SCHEDULES, schedules_ensure
 from rakuten.services import orders_poll
 from skus.models import Sku
 from stores.models import Store, StoreSku
+from sync.models import PollState, SyncRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ACTOR = Actor.cli("test")

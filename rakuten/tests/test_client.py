@@ -20,8 +20,8 @@ from rakuten.errors import (
     RmsRequestInvalid,
     RmsTimeout,
 )
-from rakuten.ratelimit import RateLimiter
 from rakuten.types import JST, InventoryMode, InventoryUpdate, VariantKey
+from sync.ratelimit import RateLimiter
 
 BASE = "https://rms.example.test"
 SEARCH = f"{BASE}/es/2.0/order/searchOrder/"

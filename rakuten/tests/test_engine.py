@@ -7,13 +7,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from events.models import EventType, InventoryEvent, InventorySnapshot, PendingPush
-from rakuten.leases import job_lease, lease_acquire
-from rakuten.models import OrderSkuState, RakutenOrder, RakutenOrderLine, SyncRun
+from rakuten.models import OrderSkuState, RakutenOrder, RakutenOrderLine
 from rakuten.push import failed_retry, push_request, push_run
 from rakuten.services import orders_confirm, orders_poll
 from skus.tests.factories import SkuFactory
 from stores.models import Store, StoreSku
 from stores.services import store_sku_register
+from sync.leases import job_lease, lease_acquire
+from sync.models import SyncRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

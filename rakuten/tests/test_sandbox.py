@@ -9,10 +9,10 @@ import time
 import pytest
 import requests
 
-from rakuten.ratelimit import RateLimiter
 from rakuten.sandbox.demo import DEMO_SHOPS, demo_load
 from rakuten.sandbox.state import ApiError, Sandbox
 from rakuten.types import JST
+from sync.ratelimit import RateLimiter
 
 from .conftest import KEY, SECRET
 

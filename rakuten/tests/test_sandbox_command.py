@@ -11,8 +11,8 @@ from pathlib import Path
 import requests
 
 from rakuten.client import RmsClient
-from rakuten.ratelimit import RateLimiter
 from rakuten.sandbox.demo import DEMO_SHOPS
+from sync.ratelimit import RateLimiter
 
 ROOT = Path(__file__).resolve().parents[2]
 

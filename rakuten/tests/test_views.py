@@ -6,9 +6,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import AuditLog, PendingPush
-from rakuten.models import RakutenOrder, RakutenOrderLine, SyncRun
-from rakuten.permissions import groups_ensure
+from inventory_site.permissions import groups_ensure
+from rakuten.models import RakutenOrder, RakutenOrderLine
 from stores.models import Store, StoreSku
+from sync.models import SyncRun
 
 pytestmark = pytest.mark.django_db
 
@@ -131,8 +132,8 @@ def test_push_every_sku_follows_its_run_to_the_end(
 
 
 def test_a_push_while_another_holds_the_store_ends_skipped(engine, client):
-    from rakuten.leases import job_lease
     from rakuten.tasks import push_run_task
+    from sync.leases import job_lease
 
     member(client, "operator")
     client.post(reverse("rakuten:push_all", args=["store-a"]))  # the task waits for the commit

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from events.models import InventoryEvent
-from rakuten.permissions import groups_ensure
+from inventory_site.permissions import groups_ensure
 from skus.tests.factories import SkuFactory
 from stores.models import StoreSku
 from stores.tests.factories import StoreFactory

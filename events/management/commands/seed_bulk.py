@@ -22,9 +22,9 @@ from events.models import (
     InventorySnapshot,
     PendingPush,
 )
-from rakuten.models import SyncRun
 from skus.models import Sku
 from stores.models import Store, StoreSku
+from sync.models import SyncRun
 
 PREFIX = "bulk-"
 STORES = ("bulk-tokyo", "bulk-osaka", "bulk-outlet")

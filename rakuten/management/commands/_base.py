@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from rakuten.models import SyncRun
 from stores.models import Store
+from sync.models import SyncRun
 
 
 class StoreCommand(BaseCommand):

@@ -31,9 +31,7 @@ from events.actors import Actor
 from events.models import EventSource, EventType, InventorySnapshot, PendingPush
 from events.services import event_record
 from inventory_site.benchmarks import scratch_database
-from rakuten.models import PollState
 from rakuten.push import push_quantity, push_run, stores_with_due_pushes
-from rakuten.ratelimit import limiter
 from rakuten.sandbox.server import SandboxServer
 from rakuten.sandbox.state import Sandbox
 from rakuten.services import orders_poll
@@ -41,6 +39,8 @@ from rakuten.types import JST
 from skus.models import Sku
 from stores.models import Store, StoreSku
 from stores.services import store_create
+from sync.models import PollState
+from sync.ratelimit import limiter
 
 VARIANTS_PER_ITEM = 100
 

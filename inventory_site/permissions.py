@@ -1,8 +1,9 @@
-"""The staff groups and what each may do (created by rakuten migration 0003)."""
+"""The staff groups and what each may do (created by migrations: rakuten 0003, then
+sync 0003 when the engine's models moved)."""
 
 from __future__ import annotations
 
-OUR_APPS = ["skus", "stores", "events", "imports", "rakuten"]
+OUR_APPS = ["skus", "stores", "events", "imports", "sync", "rakuten"]
 
 VIEW = [
     f"{app}.view_{model}"
@@ -17,15 +18,15 @@ VIEW = [
         ("imports", "uploadedfile"),
         ("rakuten", "rakutenorder"),
         ("rakuten", "rakutenorderline"),
-        ("rakuten", "syncrun"),
+        ("sync", "syncrun"),
     ]
 ]
 # Adjustments, imports, polls, syncs, retries.
 OPERATE = [
     "events.adjust_stock",
     "imports.add_uploadedfile",
-    "rakuten.run_sync",
-    "rakuten.change_syncrun",
+    "sync.run_sync",
+    "sync.change_syncrun",
     "events.change_pendingpush",
 ]
 # Stores and credentials, SKUs, the test reset.
