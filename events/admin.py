@@ -66,7 +66,7 @@ class PendingPushAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry the selected failed pushes now"), permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet[PendingPush]) -> None:
-        from rakuten.push import failed_retry
+        from events.services import failed_retry
 
         count = 0
         for store_id, sku_ids in _by_store(queryset.filter(status=PendingPush.Status.FAILED)):

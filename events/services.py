@@ -32,6 +32,7 @@ from events.models import (
     EventType,
     InventoryEvent,
     InventorySnapshot,
+    PendingPush,
 )
 from inventory_site.errors import InventoryError
 from skus.models import TEST_SKU_ID, Sku, normalize_sku_id
@@ -493,3 +494,25 @@ def env_test_reset(*, actor: Actor, stock: int | None = None) -> list[InventoryE
             },
         )
     return events
+
+
+def failed_retry(
+    *,
+    store_id: str | None = None,
+    sku_ids: Iterable[str] | None = None,
+    ids: Iterable[int] | None = None,
+) -> int:
+    """Failed pushes back to pending, due now, attempts from zero."""
+    rows = PendingPush.objects.filter(status=PendingPush.Status.FAILED)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    if store_id:
+        rows = rows.filter(store_id=store_id)
+    if sku_ids is not None:
+        rows = rows.filter(sku_id__in=[s.lower() for s in sku_ids])
+    return rows.update(
+        status=PendingPush.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        updated_at=timezone.now(),
+    )

@@ -1,4 +1,5 @@
-"""Reports: audit log, oversells, reconciliation, failed syncs; and the test reset."""
+"""Reports of the ledger: audit log, oversells; and the test reset. (Reconciliation and
+failed syncs are the sync engine's: ``sync.views``.)"""
 
 from __future__ import annotations
 
@@ -11,15 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from events.actors import Actor
-from events.models import AuditAction, AuditLog, PendingPush
-from events.selectors import oversold_events, snapshot_drift
+from events.models import AuditAction, AuditLog
+from events.selectors import oversold_events
 from events.services import env_test_reset
-from rakuten.models import RakutenOrder
-from stores.models import Store
-from sync.models import SyncRun
 
 
 def _context(request: HttpRequest, title: str) -> dict:
@@ -57,53 +54,6 @@ def oversell_report(request: HttpRequest) -> HttpResponse:
     context = _context(request, _("Oversell report"))
     context["page"] = Paginator(oversold_events(), 50).get_page(request.GET.get("page"))
     return render(request, "events/oversell.html", context)
-
-
-@staff_member_required
-@permission_required("events.view_inventorysnapshot", raise_exception=True)
-def reconcile_report(request: HttpRequest) -> HttpResponse:
-    from rakuten.selectors import latest_runs
-
-    stores = list(Store.objects.order_by("store_id").values_list("store_id", flat=True))
-    latest = latest_runs(SyncRun.Kind.RECONCILE, stores)
-    context = _context(request, _("Reconciliation"))
-    context.update(
-        ledger_drift=snapshot_drift(), store_runs=[latest[s] for s in stores if s in latest]
-    )
-    return render(request, "events/reconcile.html", context)
-
-
-@staff_member_required
-@permission_required("events.view_pendingpush", raise_exception=True)
-def failed_syncs(request: HttpRequest) -> HttpResponse:
-    context = _context(request, _("Failed syncs"))
-    context.update(
-        pushes=PendingPush.objects.filter(status=PendingPush.Status.FAILED)
-        .select_related("store", "sku")
-        .order_by("store_id", "sku_id")[:500],
-        confirmations=RakutenOrder.objects.filter(
-            confirm_status=RakutenOrder.ConfirmStatus.FAILED
-        ).order_by("store_id", "order_number")[:500],
-        can_retry=request.user.has_perm("sync.run_sync"),
-    )
-    return render(request, "events/failed.html", context)
-
-
-@require_POST
-@staff_member_required
-@permission_required("sync.run_sync", raise_exception=True)
-def failed_retry_view(request: HttpRequest) -> HttpResponse:
-    from rakuten.push import failed_syncs_retry
-
-    def ids(name: str) -> list[int] | None:
-        values = request.POST.getlist(name)
-        return [int(v) for v in values if v.isdigit()] if values else None
-
-    count = failed_syncs_retry(
-        actor=Actor.from_request(request), push_ids=ids("push"), order_ids=ids("order")
-    )
-    messages.success(request, _("%(count)d will be retried now.") % {"count": count})
-    return redirect("reports:failed")
 
 
 @staff_member_required

@@ -26,6 +26,8 @@ class UploadedFile(models.Model):
         PENDING = "pending", _("pending")
         CONFIRMED = "confirmed", _("confirmed")
         CANCELLED = "cancelled", _("cancelled")
+        # The confirm failed unexpectedly: nothing was applied; ``error`` says why.
+        FAILED = "failed", _("failed")
 
     file_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     filename = models.CharField(_("file name"), max_length=255)
@@ -41,6 +43,7 @@ class UploadedFile(models.Model):
         _("zero handling"), max_length=20, choices=ZeroHandling.choices
     )
     operator = models.CharField(_("operator"), max_length=100)
+    error = models.TextField(_("error"), blank=True, default="")
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
@@ -61,7 +64,7 @@ class UploadedFile(models.Model):
                 name="uploaded_files_zero_handling_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "confirmed", "cancelled"]),
+                condition=Q(status__in=["pending", "confirmed", "cancelled", "failed"]),
                 name="uploaded_files_status_valid",
             ),
         ]

@@ -11,7 +11,7 @@ Semantics (README, "CSV import"):
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +27,10 @@ from events.models import AuditAction, EventSource, EventType, InventorySnapshot
 from events.services import audit_record, make_token, stock_set_many
 from inventory_site.errors import InventoryError
 from skus.models import Sku, normalize_sku_id
-from stores.models import Store, StoreSku
+from stores.models import Store
 from sync.models import SyncRun
+from sync.registrations import Registration, registrations_check, store_sku_register_many
+from sync.runs import RunLog
 
 from .models import UploadedFile
 from .parsing import FileRow, ImportFileError, ParsedFile, decode, parse
@@ -85,7 +87,7 @@ class RowPlan:
     stock_from: int | None = None
     stock_to: int | None = None
     store_id: str = ""
-    register: tuple[str, str, str] | None = None  # manage_number, variant_id, merchant id
+    register: dict[str, str] | None = None  # the store's platform keys (manage_number …)
     message: str = ""
 
 
@@ -236,11 +238,12 @@ def import_preview(upload: UploadedFile) -> Preview:
             plan.stock_to, plan.message = target, skip
         plan.name_to = row.name or None
         if row.manage_number and (row.variant_id or parsed.kind == "table"):
-            plan.register = (
-                row.manage_number.lower(),
-                row.variant_id or row.sku,
-                row.merchant_sku_id,
-            )
+            plan.register = {
+                "manage_number": row.manage_number.lower(),
+                "variant_id": row.variant_id or row.sku,
+                "merchant_sku_id": row.merchant_sku_id,
+            }
+    _check_registrations([plan for plan in rows if plan.action == Action.NO_CHANGE])
     valid = [plan for plan in rows if plan.action == Action.NO_CHANGE]
     ids = [plan.sku_id for plan in valid]
     skus = _lookup(Sku, ids, "sku_id", "sku_name")
@@ -368,8 +371,6 @@ def import_confirm_start(
 def import_confirm_run(*, run_id: int) -> SyncRun:
     """Apply the upload a confirm run names; the run ends with the totals, or with the
     reason nothing was applied (the upload then stays pending)."""
-    from rakuten.services import RunLog
-
     log = RunLog(SyncRun.objects.get(pk=run_id))
     details = log.run.details
     upload = UploadedFile.objects.get(pk=details["file_id"])
@@ -385,6 +386,16 @@ def import_confirm_run(*, run_id: int) -> SyncRun:
     except InventoryError as exc:
         log.say("nothing applied: %s", exc.message)
         return log.finish(SyncRun.Status.FAILED, exc.message)
+    except Exception as exc:
+        # Nothing was applied (one transaction); the run and the upload say why, so the
+        # page does not wait on a run that will never end.
+        message = f"{type(exc).__name__}: {exc}"
+        log.say("nothing applied: %s", message)
+        UploadedFile.objects.filter(pk=upload.pk, status=UploadedFile.Status.PENDING).update(
+            status=UploadedFile.Status.FAILED, error=message[:2000]
+        )
+        log.finish(SyncRun.Status.FAILED, message)
+        raise
     for name, value in preview.totals.items():
         log.add(str(name), value)
     log.run.details = {**log.run.details, "phase": ""}
@@ -412,7 +423,7 @@ def _apply(upload: UploadedFile, preview: Preview, actor: Actor) -> None:
     )
     renamed = [(r.sku_id, r.name_to[:200]) for r in rows if r.name_to and r.action != Action.CREATE]
     bulk_update_rows(Sku, ["sku_name"], renamed)
-    _register(rows)
+    _register(rows, Actor.system(f"import {upload.filename}"))
     if upload.import_mode == UploadedFile.ImportMode.RESET_STOCK:
         stock_set_many(
             targets=[
@@ -428,38 +439,33 @@ def _apply(upload: UploadedFile, preview: Preview, actor: Actor) -> None:
         )
 
 
-def _register(rows: list[RowPlan]) -> None:
-    wanted = {(r.store_id, r.sku_id): r.register for r in rows if r.register}
-    if not wanted:
-        return
-    existing = {
-        (reg.store_id, reg.sku_id): reg
-        for reg in StoreSku.objects.filter(
-            store_id__in={store for store, _ in wanted}, sku_id__in=[sku for _, sku in wanted]
+def _registrations(rows: list[RowPlan]) -> dict[str, list[tuple[RowPlan, Registration]]]:
+    by_store: dict[str, list[tuple[RowPlan, Registration]]] = defaultdict(list)
+    for plan in rows:
+        if plan.register:
+            by_store[plan.store_id].append(
+                (plan, Registration(sku_id=plan.sku_id, keys=plan.register))
+            )
+    return by_store
+
+
+def _check_registrations(rows: list[RowPlan]) -> None:
+    """A row whose store ids the platform would refuse, or that another SKU of the store
+    holds already, is an error row of the preview (not a failed confirm)."""
+    for store_id, pairs in _registrations(rows).items():
+        store = Store.objects.get(pk=store_id)
+        refused = registrations_check(
+            store, [entry for _, entry in pairs], skus_to_create=[plan.sku_id for plan, _ in pairs]
         )
-    }
-    create, update = [], []
-    for (store_id, sku_id), (manage_number, variant_id, merchant) in wanted.items():
-        reg = existing.get((store_id, sku_id))
-        if reg is None:
-            create.append(
-                StoreSku(
-                    store_id=store_id,
-                    sku_id=sku_id,
-                    manage_number=manage_number,
-                    variant_id=variant_id,
-                    merchant_sku_id=merchant,
-                )
-            )
-        elif (reg.manage_number, reg.variant_id) != (manage_number, variant_id):
-            reg.manage_number, reg.variant_id, reg.merchant_sku_id = (
-                manage_number,
-                variant_id,
-                merchant,
-            )
-            update.append(reg)
-    StoreSku.objects.bulk_create(create, batch_size=2000)
-    StoreSku.objects.bulk_update(update, ["manage_number", "variant_id", "merchant_sku_id"])
+        for index, message in refused.items():
+            pairs[index][0].action, pairs[index][0].message = Action.ERROR, message
+
+
+def _register(rows: list[RowPlan], actor: Actor) -> None:
+    for store_id, pairs in _registrations(rows).items():
+        store_sku_register_many(
+            store_id=store_id, entries=[entry for _, entry in pairs], actor=actor
+        )
 
 
 def import_cancel(*, file_id: Any, actor: Actor) -> UploadedFile:

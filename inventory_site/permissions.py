@@ -16,8 +16,10 @@ VIEW = [
         ("events", "auditlog"),
         ("events", "pendingpush"),
         ("imports", "uploadedfile"),
-        ("rakuten", "rakutenorder"),
-        ("rakuten", "rakutenorderline"),
+        ("sync", "order"),
+        ("sync", "orderline"),
+        ("rakuten", "rakutenbinding"),
+        ("rakuten", "rakutenorderconfirmation"),
         ("sync", "syncrun"),
     ]
 ]

@@ -152,16 +152,29 @@ RAKUTEN_BACKOFF_BASE = env.float("RAKUTEN_BACKOFF_BASE", default=1.0)
 # the defaults there, e.g. RAKUTEN_RATE_LIMITS='{"order.search": 2}'.
 RAKUTEN_RATE_LIMITS = env.json("RAKUTEN_RATE_LIMITS", default={})
 
+# --- The sync engine (sync/) ----------------------------------------------------------
+# One adapter per platform: a store's platform_type picks its adapter here.
+INVENTORY_PLATFORMS = {
+    "rakuten": "rakuten.adapter.RmsAdapter",
+}
+
+
+def _engine_int(name: str, default: int) -> int:
+    """SYNC_<name>, else the RAKUTEN_<name> these settings had before the engine
+    served every platform (kept so that existing deployments keep their values)."""
+    return env.int(f"SYNC_{name}", default=env.int(f"RAKUTEN_{name}", default=default))
+
+
 # Polling: first poll starts at the time it runs (earlier orders are in the stock
 # the pool started from); later polls search from the cursor less an overlap and
 # re-read every order not yet final; the nightly sweep re-reads the lookback.
-RAKUTEN_POLL_INTERVAL_MINUTES = env.int("RAKUTEN_POLL_INTERVAL_MINUTES", default=15)
-RAKUTEN_POLL_OVERLAP_MINUTES = env.int("RAKUTEN_POLL_OVERLAP_MINUTES", default=60)
-RAKUTEN_POLL_LOOKBACK_DAYS = env.int("RAKUTEN_POLL_LOOKBACK_DAYS", default=30)
+SYNC_POLL_INTERVAL_MINUTES = _engine_int("POLL_INTERVAL_MINUTES", 15)
+SYNC_POLL_OVERLAP_MINUTES = _engine_int("POLL_OVERLAP_MINUTES", 60)
+SYNC_POLL_LOOKBACK_DAYS = _engine_int("POLL_LOOKBACK_DAYS", 30)
 # Failed pushes and confirmations: retry after base·2^(n-1) s, capped, then give up.
-RAKUTEN_RETRY_BASE_SECONDS = env.int("RAKUTEN_RETRY_BASE_SECONDS", default=60)
-RAKUTEN_RETRY_CAP_SECONDS = env.int("RAKUTEN_RETRY_CAP_SECONDS", default=3600)
-RAKUTEN_PUSH_MAX_ATTEMPTS = env.int("RAKUTEN_PUSH_MAX_ATTEMPTS", default=8)
+SYNC_RETRY_BASE_SECONDS = _engine_int("RETRY_BASE_SECONDS", 60)
+SYNC_RETRY_CAP_SECONDS = _engine_int("RETRY_CAP_SECONDS", 3600)
+SYNC_PUSH_MAX_ATTEMPTS = _engine_int("PUSH_MAX_ATTEMPTS", 8)
 RAKUTEN_CONFIRM_MAX_ATTEMPTS = env.int("RAKUTEN_CONFIRM_MAX_ATTEMPTS", default=8)
 
 # --- django-q2 -----------------------------------------------------------------------------

@@ -2,11 +2,22 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from events.urls import urlpatterns as ledger_reports
+from sync import views as sync_views
+
+# /reports/: the ledger's reports (events) and the engine's (sync), under one namespace.
+reports = [
+    *ledger_reports,
+    path("reconcile/", sync_views.reconcile_report, name="reconcile"),
+    path("failed/", sync_views.failed_syncs, name="failed"),
+    path("failed/retry/", sync_views.failed_retry_view, name="failed_retry"),
+]
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="rakuten:dashboard", permanent=False)),
-    path("dashboard/", include("rakuten.urls")),
+    path("", RedirectView.as_view(pattern_name="sync:dashboard", permanent=False)),
+    path("dashboard/", include("sync.urls")),
     path("skus/", include("skus.urls")),
-    path("reports/", include("events.urls")),
+    path("reports/", include((reports, "reports"))),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("imports/", include("imports.urls")),

@@ -1,13 +1,7 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class RakutenConfig(AppConfig):
     name = "rakuten"
     verbose_name = _("Rakuten RMS")
-
-    def ready(self) -> None:
-        from .schedules import schedules_ensure
-
-        post_migrate.connect(schedules_ensure, sender=self, dispatch_uid="rakuten-schedules")

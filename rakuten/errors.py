@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sync.errors import (
+    PlatformAuthError,
+    PlatformBadRequest,
+    PlatformBusy,
+    PlatformError,
+    PlatformMalformed,
+    PlatformServerError,
+    PlatformTimeout,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class RmsErrorDetail:
@@ -22,7 +32,7 @@ class RmsErrorDetail:
         return f"{self.code}: {self.message}{where}"
 
 
-class RmsError(Exception):
+class RmsError(PlatformError):
     """Anything that went wrong talking to RMS."""
 
     retryable = False
@@ -54,11 +64,11 @@ class RmsError(Exception):
         return f"{head}{self.message}{status}" + (f" [{extra}]" if extra else "")
 
 
-class RmsRequestInvalid(RmsError, ValueError):
+class RmsRequestInvalid(RmsError, PlatformBadRequest, ValueError):
     """Refused by the client before any call: RMS would refuse it too."""
 
 
-class RmsAuthError(RmsError):
+class RmsAuthError(RmsError, PlatformAuthError):
     """401/403: bad credentials, an API function not enabled, or an expired licence key."""
 
     @property
@@ -66,7 +76,7 @@ class RmsAuthError(RmsError):
         return "GA0001" in self.codes
 
 
-class RmsBadRequest(RmsError):
+class RmsBadRequest(RmsError, PlatformBadRequest):
     """400-class answer: RMS refused the request; retrying will not help."""
 
 
@@ -74,7 +84,7 @@ class RmsNotFound(RmsBadRequest):
     """404: the path or the object does not exist."""
 
 
-class RmsRateLimited(RmsError):
+class RmsRateLimited(RmsError, PlatformBusy):
     retryable = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
@@ -82,15 +92,15 @@ class RmsRateLimited(RmsError):
         self.retry_after = retry_after
 
 
-class RmsServerError(RmsError):
+class RmsServerError(RmsError, PlatformServerError):
     """5xx, a 409 "busy, retry later" (CE0001) or a dropped connection."""
 
     retryable = True
 
 
-class RmsTimeout(RmsError):
+class RmsTimeout(RmsError, PlatformTimeout):
     retryable = True
 
 
-class RmsMalformedResponse(RmsError):
+class RmsMalformedResponse(RmsError, PlatformMalformed):
     """RMS answered something that is not the documented shape."""

@@ -1,91 +1,27 @@
-"""django-q2 entry points: load by id, call one service, chain the next step."""
+"""RMS's own tasks (order confirmation), and the engine's old task paths.
+
+Tasks already queued, and schedules made before the engine moved to ``sync``, carry
+dotted paths under ``rakuten.tasks``: they stay importable for one release (sync
+0005 rewrites the schedules' paths on migrate)."""
 
 from __future__ import annotations
 
-import datetime as dt
+from sync.tasks import (  # noqa: F401 - old task paths, kept for queued tasks
+    poll_due,
+    poll_store,
+    push_due,
+    push_run_task,
+    push_store,
+    reconcile_all,
+    reconcile_store,
+    retry_now,
+    sku_sync_all,
+    sku_sync_run_task,
+    sku_sync_store,
+    sweep_all,
+)
 
-from django.conf import settings
-from django.utils import timezone
-from django_q.tasks import async_task
-
-from events.actors import Actor
-from stores.models import Store
-from sync.models import PollState
-
-from .catalog import reconcile_run, sku_sync_run
-from .models import RakutenOrder
-from .push import push_run, stores_with_due_pushes
-from .services import orders_confirm, orders_poll
-
-
-def _active_rakuten_stores() -> list[Store]:
-    return list(
-        Store.objects.filter(status=Store.Status.ACTIVE, platform_type=Store.Platform.RAKUTEN)
-    )
-
-
-def poll_interval(store: Store) -> dt.timedelta:
-    default = settings.RAKUTEN_POLL_INTERVAL_MINUTES
-    try:
-        minutes = int(store.api_config.get("poll_interval_minutes") or default)
-    except (TypeError, ValueError):
-        minutes = default
-    return dt.timedelta(minutes=max(1, minutes))
-
-
-def poll_due() -> list[str]:
-    """Every minute: start a poll of each store whose interval has passed."""
-    now = timezone.now()
-    last = dict(PollState.objects.values_list("store_id", "last_poll_at"))
-    due = []
-    for store in _active_rakuten_stores():
-        polled = last.get(store.store_id)
-        # 20 s of slack: the scheduler fires about once a minute, not on the second.
-        if polled is None or now - polled >= poll_interval(store) - dt.timedelta(seconds=20):
-            async_task(
-                "rakuten.tasks.poll_store", store.store_id, task_name=f"poll {store.store_id}"
-            )
-            due.append(store.store_id)
-    return due
-
-
-def poll_store(store_id: str, sweep: bool = False) -> str:
-    run = orders_poll(store_id=store_id, sweep=sweep)
-    if run.counts.get("events"):
-        # An order here lowers the stock shown everywhere else: push now, not in a minute.
-        push_due()
-    if RakutenOrder.objects.filter(
-        store_id=store_id, confirm_status=RakutenOrder.ConfirmStatus.PENDING
-    ).exists():
-        async_task("rakuten.tasks.confirm_store", store_id)
-    return f"{run.status} {run.counts}"
-
-
-def push_due() -> list[str]:
-    """Every minute (and after a poll that recorded orders): push each store with due rows."""
-    stores = stores_with_due_pushes()
-    for store_id in stores:
-        async_task("rakuten.tasks.push_store", store_id, task_name=f"push {store_id}")
-    return stores
-
-
-def push_store(store_id: str) -> str:
-    run = push_run(store_id=store_id)
-    return f"{run.status} {run.counts}"
-
-
-def confirm_due() -> list[str]:
-    stores = list(
-        RakutenOrder.objects.filter(
-            confirm_status=RakutenOrder.ConfirmStatus.PENDING, confirm_next_at__lte=timezone.now()
-        )
-        .values_list("store_id", flat=True)
-        .distinct()
-        .order_by("store_id")
-    )
-    for store_id in stores:
-        async_task("rakuten.tasks.confirm_store", store_id)
-    return stores
+from .confirmations import orders_confirm, stores_with_due_confirmations
 
 
 def confirm_store(store_id: str) -> str:
@@ -93,56 +29,11 @@ def confirm_store(store_id: str) -> str:
     return f"{run.status} {run.counts}"
 
 
-def sweep_all() -> list[str]:
-    """Nightly: re-read the whole lookback of every store (changes after shipping)."""
-    stores = [store.store_id for store in _active_rakuten_stores()]
+def confirm_due() -> list[str]:
+    """Old path of the confirmation schedule: queue every store with due confirmations."""
+    from django_q.tasks import async_task
+
+    stores = stores_with_due_confirmations()
     for store_id in stores:
-        async_task("rakuten.tasks.poll_store", store_id, True)
+        async_task("rakuten.tasks.confirm_store", store_id)
     return stores
-
-
-def sku_sync_all() -> list[str]:
-    stores = [store.store_id for store in _active_rakuten_stores()]
-    for store_id in stores:
-        async_task("rakuten.tasks.sku_sync_store", store_id)
-    return stores
-
-
-def sku_sync_store(store_id: str) -> str:
-    run = sku_sync_run(store_id=store_id, actor=Actor.system("sku-sync"))
-    return f"{run.status} {run.counts}"
-
-
-def reconcile_all() -> list[str]:
-    stores = [store.store_id for store in _active_rakuten_stores()]
-    for store_id in stores:
-        async_task("rakuten.tasks.reconcile_store", store_id)
-    return stores
-
-
-def reconcile_store(store_id: str) -> str:
-    run = reconcile_run(store_id=store_id)
-    return f"{run.status} {run.counts}"
-
-
-def sku_sync_run_task(run_id: int, username: str) -> str:
-    """A SKU sync a person started from the store page (its run row exists already)."""
-    from sync.models import SyncRun
-
-    run = SyncRun.objects.get(pk=run_id)
-    result = sku_sync_run(store_id=run.store_id, actor=Actor.system(username), run=run)
-    return f"{result.status} {result.counts}"
-
-
-def push_run_task(run_id: int) -> str:
-    """A push a person started from the store page (its run row exists already)."""
-    from sync.models import SyncRun
-
-    run = SyncRun.objects.get(pk=run_id)
-    result = push_run(store_id=run.store_id, operator=run.operator, run=run)
-    return f"{result.status} {result.counts}"
-
-
-def retry_now() -> str:
-    """After staff retried failed syncs: push and confirm what is due without waiting."""
-    return f"push {push_due()}, confirm {confirm_due()}"

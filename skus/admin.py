@@ -15,7 +15,7 @@ from stores.models import StoreSku
 
 class StoreSkuInline(admin.TabularInline):
     model = StoreSku
-    fields = ("store", "manage_number", "variant_id", "merchant_sku_id", "safety_stock")
+    fields = ("store", "safety_stock", "last_pushed_quantity", "last_pushed_at")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -51,7 +51,7 @@ class StoreView:
 
 
 def sku_store_views(sku: Sku) -> list[StoreView]:
-    from rakuten.push import push_quantity
+    from stores.allocation import store_quantity
 
     available = sku.snapshot.internal_available if hasattr(sku, "snapshot") else 0
     pending = {p.store_id: p for p in PendingPush.objects.filter(sku=sku)}
@@ -63,7 +63,7 @@ def sku_store_views(sku: Sku) -> list[StoreView]:
                 registration=registration,
                 available=available,
                 safety=safety,
-                should_show=push_quantity(available, safety),
+                should_show=store_quantity(available, safety),
                 pending=pending.get(registration.store_id),
             )
         )

@@ -7,12 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory_site.admin_mixins import ServiceAdmin
 from stores.crypto import CredentialDecryptError
-from stores.models import Store, StoreSku
+from stores.models import Store
 from stores.services import (
     STORE_EDITABLE_FIELDS,
     store_create,
     store_credentials_set,
-    store_sku_register,
     store_update,
 )
 
@@ -124,35 +123,3 @@ class StoreAdmin(ServiceAdmin):
                 license_key=data.get("license_key") or "",
                 actor=actor,
             )
-
-
-@admin.register(StoreSku)
-class StoreSkuAdmin(ServiceAdmin):
-    list_display = (
-        "store",
-        "sku",
-        "manage_number",
-        "variant_id",
-        "merchant_sku_id",
-        "safety_stock",
-    )
-    list_filter = ("store",)
-    search_fields = ("sku__sku_id", "manage_number", "variant_id", "merchant_sku_id")
-    list_select_related = ("store", "sku")
-    autocomplete_fields = ("sku",)
-    fields = ("store", "sku", "manage_number", "variant_id", "merchant_sku_id", "safety_stock")
-
-    def get_readonly_fields(self, request: HttpRequest, obj: StoreSku | None = None) -> tuple:
-        return ("store", "sku") if obj is not None else ()
-
-    def save_model(self, request: HttpRequest, obj: StoreSku, form: Any, change: bool) -> None:
-        registration = store_sku_register(
-            store_id=obj.store_id,
-            sku_id=obj.sku_id,
-            manage_number=obj.manage_number,
-            variant_id=obj.variant_id,
-            merchant_sku_id=obj.merchant_sku_id,
-            safety_stock=obj.safety_stock,
-            actor=self.actor(request),
-        )
-        obj.pk = registration.pk

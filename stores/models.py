@@ -87,35 +87,16 @@ class Store(models.Model):
 
 
 class StoreSku(models.Model):
-    """A SKU registered in a store, with the ids the platform knows it by.
+    """A SKU registered in a store: the store is told the SKU's stock.
 
-    RMS addresses stock by (manageNumber, variantId); variantId is
-    case-sensitive, so ids are kept exactly as the platform spells them.
-    """
+    The ids the platform knows it by live in the platform's binding table
+    (``rakuten.RakutenBinding`` …), written through the store's adapter."""
 
     store = models.ForeignKey(
         Store, on_delete=models.PROTECT, related_name="registrations", db_column="store_id"
     )
     sku = models.ForeignKey(
         "skus.Sku", on_delete=models.PROTECT, related_name="registrations", db_column="sku_id"
-    )
-    manage_number = models.CharField(
-        _("item manage number"),
-        max_length=32,
-        blank=True,
-        help_text=_("商品管理番号（商品URL）: the item's id in the store."),
-    )
-    variant_id = models.CharField(
-        _("variant id"),
-        max_length=32,
-        blank=True,
-        help_text=_("SKU管理番号: the variant's id in the item, case-sensitive."),
-    )
-    merchant_sku_id = models.CharField(
-        _("merchant SKU id"),
-        max_length=50,
-        blank=True,
-        help_text=_("システム連携用SKU番号 as the store spells it."),
     )
     safety_stock = models.PositiveIntegerField(
         _("safety stock"),
@@ -135,11 +116,6 @@ class StoreSku(models.Model):
         ordering = ["store_id", "sku_id"]
         constraints = [
             models.UniqueConstraint(fields=["store", "sku"], name="store_sku_store_sku_key"),
-            models.UniqueConstraint(
-                fields=["store", "manage_number", "variant_id"],
-                condition=~Q(variant_id=""),
-                name="store_sku_platform_variant_key",
-            ),
         ]
 
     def __str__(self) -> str:

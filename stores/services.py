@@ -8,11 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from events.actors import Actor
 from events.models import AuditAction
-from events.services import audit_record, fields_assign, outbox_mark
+from events.services import audit_record, fields_assign
 from inventory_site.errors import InventoryError, validation_message
-from skus.models import Sku
 from stores.crypto import encrypt_secret, rotate_secret
-from stores.models import Store, StoreSku
+from stores.models import Store
 
 MSG_STORE_EXISTS = _("The store “%(store_id)s” already exists.")
 MSG_STORE_UNKNOWN = _("Unknown store “%(store_id)s”.")
@@ -21,11 +20,6 @@ MSG_SECRET_IN_API_CONFIG = _(
     "licence key fields, which are encrypted."
 )
 MSG_STORE_FIELD_NOT_EDITABLE = _("These store fields cannot be changed here: %(fields)s.")
-MSG_SKU_UNKNOWN = _("Unknown SKU “%(sku_id)s”.")
-MSG_VARIANT_TAKEN = _(
-    "In store %(store_id)s the variant %(manage_number)s/%(variant_id)s is already "
-    "registered to SKU %(other)s."
-)
 
 STORE_EDITABLE_FIELDS = frozenset({"store_name", "api_config", "status", "safety_stock"})
 _SECRET_KEY_HINTS = ("secret", "license", "licence", "password", "token", "authorization")
@@ -48,7 +42,7 @@ def _check_api_config(api_config: Any) -> dict[str, Any]:
     return api_config
 
 
-def _full_clean(instance: Store | StoreSku) -> None:
+def _full_clean(instance: Store) -> None:
     try:
         instance.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
@@ -170,67 +164,3 @@ def store_credentials_rotate() -> int:
             store.save(update_fields=["service_secret_encrypted", "license_key_encrypted"])
             count += 1
     return count
-
-
-def store_sku_register(
-    *,
-    store_id: str,
-    sku_id: str,
-    actor: Actor,
-    manage_number: str = "",
-    variant_id: str = "",
-    merchant_sku_id: str = "",
-    safety_stock: int | None = None,
-) -> StoreSku:
-    """Register a SKU in a store under the platform's own ids (case kept), or
-    update the ids of an existing registration. Either way the store is due a
-    push of the SKU's stock (outbox)."""
-    manage_number, variant_id = manage_number.strip(), variant_id.strip()
-    with transaction.atomic():
-        store = Store.objects.filter(pk=store_id).first()
-        if store is None:
-            raise StoreInvalid(str(MSG_STORE_UNKNOWN), store_id=store_id)
-        sku = Sku.objects.filter(pk=sku_id).first()
-        if sku is None:
-            raise StoreInvalid(str(MSG_SKU_UNKNOWN), sku_id=sku_id)
-        if variant_id:
-            other = (
-                StoreSku.objects.filter(
-                    store=store, manage_number=manage_number, variant_id=variant_id
-                )
-                .exclude(sku=sku)
-                .first()
-            )
-            if other is not None:
-                raise StoreInvalid(
-                    str(MSG_VARIANT_TAKEN),
-                    store_id=store.store_id,
-                    manage_number=manage_number,
-                    variant_id=variant_id,
-                    other=other.sku_id,
-                )
-        registration = StoreSku.objects.filter(store=store, sku=sku).first()
-        created = registration is None
-        if created:
-            registration = StoreSku(store=store, sku=sku)
-        registration.manage_number = manage_number
-        registration.variant_id = variant_id
-        registration.merchant_sku_id = merchant_sku_id.strip()
-        registration.safety_stock = safety_stock
-        _full_clean(registration)
-        registration.save()
-        outbox_mark(sku_id=sku.sku_id, store_id=store.store_id)
-        if not actor.is_system:
-            audit_record(
-                actor=actor,
-                action=AuditAction.SKU_REGISTER,
-                details={
-                    "store_id": store.store_id,
-                    "sku_id": sku.sku_id,
-                    "manage_number": manage_number,
-                    "variant_id": variant_id,
-                    "merchant_sku_id": registration.merchant_sku_id,
-                    "created": created,
-                },
-            )
-    return registration

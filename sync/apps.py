@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class SyncConfig(AppConfig):
     name = "sync"
     verbose_name = _("Sync engine")
+
+    def ready(self) -> None:
+        from .schedules import schedules_ensure
+
+        post_migrate.connect(schedules_ensure, sender=self, dispatch_uid="sync-schedules")

@@ -124,3 +124,100 @@ class SyncRun(models.Model):
     @property
     def counts_text(self) -> str:
         return ", ".join(f"{name} {value}" for name, value in sorted(self.counts.items()))
+
+
+class Order(models.Model):
+    """An order as its store shows it now (any platform), as its adapter's
+    ``OrderSnapshot`` said. ``final``: shipped, paid or cancelled; no longer re-read on
+    every poll, only by the sweep."""
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="orders", db_column="store_id"
+    )
+    order_number = models.CharField(_("order number"), max_length=100)
+    platform_status = models.CharField(_("status on the platform"), max_length=32)
+    ordered_at = models.DateTimeField(_("ordered"), null=True, blank=True)
+    final = models.BooleanField(_("final"), default=False)
+    # Every line takes 0 units.
+    cancelled = models.BooleanField(_("cancelled"), default=False)
+    # The merchant accepted it: ORDER_CONFIRMED is recorded once per SKU.
+    confirmed = models.BooleanField(_("confirmed"), default=False)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        db_table = "sync_orders"
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-ordered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "order_number"], name="sync_orders_store_number_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "final"], name="sync_orders_open")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.order_number} ({self.platform_status})"
+
+
+class OrderLine(models.Model):
+    """An order line as the store shows it now; ``sku`` is empty while it matches no SKU.
+
+    ``listing`` holds the platform's keys of what was sold (its binder matches them to a
+    SKU); ``listing_label`` is their short form for staff."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    listing = models.JSONField(_("listing"), default=dict)
+    listing_label = models.CharField(_("listing"), max_length=200, blank=True, default="")
+    units = models.PositiveIntegerField()
+    deleted = models.BooleanField(default=False)
+    sku = models.ForeignKey(
+        "skus.Sku",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_column="sku_id",
+    )
+
+    class Meta:
+        db_table = "sync_order_lines"
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "position"], name="sync_order_lines_position_key"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["sku"], condition=Q(sku__isnull=True), name="sync_order_lines_unmatched"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.order_number} #{self.position} {self.listing_label} x{self.units}"
+
+
+class OrderSkuState(models.Model):
+    """How many units of a SKU the ledger has taken for an order (net of its ORDER_* events)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="sku_states")
+    sku = models.ForeignKey(
+        "skus.Sku", on_delete=models.PROTECT, related_name="+", db_column="sku_id"
+    )
+    taken = models.IntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+    confirmed_recorded = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "sync_order_sku_state"
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sku"], name="sync_order_sku_state_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}:{self.sku_id} taken {self.taken}"

@@ -10,7 +10,8 @@ from events.actors import Actor
 from events.models import EventSource, EventType, InventoryEvent, InventorySnapshot, PendingPush
 from events.services import LedgerError, event_record
 from skus.services import sku_create
-from stores.services import store_create, store_sku_register
+from stores.services import store_create
+from sync.registrations import store_sku_register
 
 SKUS = ["Alpha-1", "beta-2", "GAMMA-3"]
 # Which stores each SKU is registered in; GAMMA-3 in none.

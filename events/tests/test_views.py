@@ -5,10 +5,10 @@ from django.utils import timezone
 
 from events.models import AuditLog, InventoryEvent, InventorySnapshot, PendingPush
 from inventory_site.permissions import groups_ensure
-from rakuten.models import RakutenOrder
+from rakuten.models import RakutenOrderConfirmation
 from skus.tests.factories import SkuFactory
 from stores.tests.factories import StoreFactory
-from sync.models import SyncRun
+from sync.models import Order, SyncRun
 
 pytestmark = pytest.mark.django_db
 
@@ -83,8 +83,11 @@ def test_failed_syncs_retry_one_and_all(client):
         store=store, sku=SkuFactory(), status="failed", attempts=8, last_error="boom"
     )
     second = PendingPush.objects.create(store=store, sku=SkuFactory(), status="failed", attempts=8)
-    order = RakutenOrder.objects.create(
-        store=store, order_number="1-1", progress=100, confirm_status="failed", confirm_attempts=8
+    order = RakutenOrderConfirmation.objects.create(
+        order=Order.objects.create(store=store, order_number="1-1", platform_status="100"),
+        store=store,
+        status="failed",
+        attempts=8,
     )
     member(client, "viewer")
     page = client.get(reverse("reports:failed")).content.decode()
@@ -99,16 +102,16 @@ def test_failed_syncs_retry_one_and_all(client):
     client.post(reverse("reports:failed_retry"), {"order": order.pk})
     order.refresh_from_db()
     second.refresh_from_db()
-    assert (order.confirm_status, order.confirm_attempts, second.status) == (
+    assert (order.status, order.attempts, second.status) == (
         "pending",
         0,
         "failed",
     )
-    RakutenOrder.objects.filter(pk=order.pk).update(confirm_status="failed")
+    RakutenOrderConfirmation.objects.filter(pk=order.pk).update(status="failed")
     client.post(reverse("reports:failed_retry"))
     second.refresh_from_db()
     order.refresh_from_db()
-    assert (second.status, order.confirm_status) == ("pending", "pending")
+    assert (second.status, order.status) == ("pending", "pending")
     retries = list(
         AuditLog.objects.filter(action="push.retry")
         .order_by("created_at")

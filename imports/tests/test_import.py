@@ -26,6 +26,7 @@ from skus.models import Sku
 from skus.tests.factories import SkuFactory
 from stores.models import StoreSku
 from stores.tests.factories import StoreFactory
+from sync.registrations import store_sku_register
 
 pytestmark = pytest.mark.django_db
 RESET = UploadedFile.ImportMode.RESET_STOCK
@@ -219,7 +220,13 @@ def test_negative_is_an_error_unless_zero_negative(actor, store):
 
 def test_confirm_applies_once_in_one_transaction(actor, store):
     SkuFactory(sku_id="Known-1", sku_name="Old", initial_stock=10)
-    StoreSku.objects.create(store=store, sku_id="known-1", manage_number="k", variant_id="Known-1")
+    store_sku_register(
+        store_id=store.store_id,
+        sku_id="known-1",
+        manage_number="k",
+        variant_id="Known-1",
+        actor=actor,
+    )
     up = upload("sku_id,sku_name,quantity\nKnown-1,New,7\nNew-1,Fresh,3\n", actor, store)
     import_confirm(file_id=up.file_id, token=up.token, actor=actor)
     assert (stock("known-1"), stock("new-1")) == (7, 3)
@@ -284,13 +291,13 @@ def test_rakuten_file_registers_skus_to_the_store(actor, store):
     up = upload(text, actor, store, zero="set_zero", encoding="cp932")
     preview = import_confirm(file_id=up.file_id, token=up.token, actor=actor)
     assert preview.totals["skipped"] == 1
-    medium = StoreSku.objects.get(store=store, sku_id="trm-001")
+    medium = StoreSku.objects.get(store=store, sku_id="trm-001").rakuten
     assert (medium.manage_number, medium.variant_id, medium.merchant_sku_id) == (
         "tshirt",
         "Tshirt-RED-M",
         "TRM-001",
     )
-    large = StoreSku.objects.get(store=store, sku_id="tshirt-red-l")
+    large = StoreSku.objects.get(store=store, sku_id="tshirt-red-l").rakuten
     assert large.variant_id == "Tshirt-RED-L"
     assert Sku.objects.get(pk="tshirt-red-l").sku_name == "Tシャツ"
     assert (stock("trm-001"), stock("tshirt-red-l")) == (5, 0)

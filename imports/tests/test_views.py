@@ -64,7 +64,7 @@ def test_upload_preview_confirm_in_the_browser_flow(importer, django_capture_on_
     page = importer.get(done.url).content.decode()
     assert 'data-status="succeeded"' in page
     assert 'id="confirm-form"' not in page
-    progress = importer.get(reverse("rakuten:run_progress", args=[run.pk])).json()
+    progress = importer.get(reverse("sync:run_progress", args=[run.pk])).json()
     assert (progress["finished"], progress["percent"], progress["counts"]["create"]) == (
         True,
         100,
@@ -172,8 +172,8 @@ def test_only_importers_and_job_viewers_follow_an_import(importer, client):
     upload = UploadedFile.objects.get()
     importer.post(reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token})
     run = SyncRun.objects.get(kind="import")
-    progress = importer.get(reverse("rakuten:run_progress", args=[run.pk])).json()
+    progress = importer.get(reverse("sync:run_progress", args=[run.pk])).json()
     assert (progress["finished"], progress["percent"]) == (False, None)
     assert progress["phase"] == "waiting for a worker"
     client.force_login(staff("nobody"))
-    assert client.get(reverse("rakuten:run_progress", args=[run.pk])).status_code == 403
+    assert client.get(reverse("sync:run_progress", args=[run.pk])).status_code == 403

@@ -50,7 +50,7 @@ def test_the_language_switch_changes_every_page(client, language, dashboard, adj
     sku_create(sku_id="Mug-1", sku_name="Mug", initial_stock=3, actor=Actor.cli("test"))
     switched = client.post(reverse("set_language"), {"language": language, "next": "/skus/"})
     assert switched.url == "/skus/"
-    page = client.get(reverse("rakuten:dashboard")).content.decode()
+    page = client.get(reverse("sync:dashboard")).content.decode()
     assert f'<html lang="{language}"' in page
     assert dashboard in page
     assert 'id="language-switch"' in page

@@ -37,10 +37,10 @@ def login(client, group):
 
 def pages(world):
     return {
-        "dashboard": reverse("rakuten:dashboard"),
-        "stores": reverse("rakuten:stores"),
-        "store": reverse("rakuten:store", args=["shop-1"]),
-        "run progress": reverse("rakuten:run_progress", args=[world["run"].pk]),
+        "dashboard": reverse("sync:dashboard"),
+        "stores": reverse("sync:stores"),
+        "store": reverse("sync:store", args=["shop-1"]),
+        "run progress": reverse("sync:run_progress", args=[world["run"].pk]),
         "SKU list": reverse("skus:list"),
         "SKU detail": reverse("skus:detail", args=["cup-1"]),
         "audit log": reverse("reports:audit"),
@@ -137,11 +137,11 @@ def test_only_admins_change_stores_in_the_admin(client, world, group):
 def actions(world):
     """Each write, with what it would leave behind if it were allowed."""
     return {
-        "auth test": (reverse("rakuten:auth_test", args=["shop-1"]), {}),
-        "poll": (reverse("rakuten:poll", args=["shop-1"]), {}),
-        "SKU sync": (reverse("rakuten:sku_sync", args=["shop-1"]), {}),
-        "push all": (reverse("rakuten:push_all", args=["shop-1"]), {}),
-        "cancel run": (reverse("rakuten:run_cancel", args=[world["run"].pk]), {}),
+        "auth test": (reverse("sync:auth_test", args=["shop-1"]), {}),
+        "poll": (reverse("sync:poll", args=["shop-1"]), {}),
+        "SKU sync": (reverse("sync:sku_sync", args=["shop-1"]), {}),
+        "push all": (reverse("sync:push_all", args=["shop-1"]), {}),
+        "cancel run": (reverse("sync:run_cancel", args=[world["run"].pk]), {}),
         "adjust": (reverse("skus:detail", args=["cup-1"]), {"quantity": "2", "reason": "x"}),
         "retry": (reverse("reports:failed_retry"), {"push": world["push"].pk}),
         "upload": (reverse("imports:upload"), {"store": "shop-1"}),
@@ -205,19 +205,20 @@ def test_posts_without_the_csrf_token_are_refused(world):
 
 
 def test_names_from_a_platform_or_a_file_show_as_text(client, world):
-    from rakuten.models import RakutenOrder
+    from sync.models import Order
 
     login(client, "viewer")
     hostile = "<script>alert('x')</script>"
     SkuFactory(sku_id="Evil-1", sku_name=hostile, initial_stock=1)
     world["push"].last_error = hostile
     world["push"].save()
-    RakutenOrder.objects.create(
+    from rakuten.models import RakutenOrderConfirmation
+
+    RakutenOrderConfirmation.objects.create(
+        order=Order.objects.create(store=world["store"], order_number="1-2", platform_status="100"),
         store=world["store"],
-        order_number="1-2",
-        progress=100,
-        confirm_status="failed",
-        confirm_error=hostile,
+        status="failed",
+        error=hostile,
     )
     for url in (
         reverse("skus:list"),

@@ -77,7 +77,8 @@ class Engine:
     def __init__(self, sandbox, url):
         from events.actors import Actor
         from skus.services import sku_create
-        from stores.services import store_create, store_sku_register
+        from stores.services import store_create
+        from sync.registrations import store_sku_register
 
         self.sandbox = sandbox
         actor = Actor.cli("test")

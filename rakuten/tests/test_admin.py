@@ -2,10 +2,9 @@ import pytest
 from django.urls import reverse
 
 from events.models import PendingPush
-from rakuten.models import RakutenOrder, RakutenOrderLine
 from skus.tests.factories import SkuFactory
 from stores.tests.factories import StoreFactory
-from sync.models import SyncRun
+from sync.models import Order, OrderLine, SyncRun
 
 pytestmark = pytest.mark.django_db
 
@@ -38,15 +37,26 @@ def test_running_runs_can_be_asked_to_stop(admin_client):
 
 
 def test_unmatched_lines_are_listed(admin_client):
-    order = RakutenOrder.objects.create(store=StoreFactory(), order_number="1-1", progress=100)
-    RakutenOrderLine.objects.create(order=order, position=0, variant_id="Lost-SKU", units=1)
-    RakutenOrderLine.objects.create(
-        order=order, position=1, variant_id="Found-SKU", units=1, sku=SkuFactory()
+    order = Order.objects.create(store=StoreFactory(), order_number="1-1", platform_status="100")
+    OrderLine.objects.create(
+        order=order,
+        position=0,
+        listing={"variant_id": "Lost-SKU"},
+        listing_label="Lost-SKU",
+        units=1,
+    )
+    OrderLine.objects.create(
+        order=order,
+        position=1,
+        listing={"variant_id": "Found-SKU"},
+        listing_label="Found-SKU",
+        units=1,
+        sku=SkuFactory(),
     )
     page = admin_client.get(
-        reverse("admin:rakuten_rakutenorderline_changelist"), {"matched": "no"}
+        reverse("admin:sync_orderline_changelist"), {"matched": "no"}
     ).content.decode()
     assert "Lost-SKU" in page
     assert "Found-SKU" not in page
-    detail = admin_client.get(reverse("admin:rakuten_rakutenorder_change", args=[order.pk]))
+    detail = admin_client.get(reverse("admin:sync_order_change", args=[order.pk]))
     assert "Found-SKU" in detail.content.decode()

@@ -11,13 +11,13 @@ from django_q.models import Schedule
 
 from events.actors import Actor
 from events.models import AuditLog, EventType, InventoryEvent, InventorySnapshot, PendingPush
-from rakuten import tasks
-from rakuten.catalog import reconcile_run, sku_sync_run
-from rakuten.schedules import SCHEDULES, schedules_ensure
-from rakuten.services import orders_poll
 from skus.models import Sku
 from stores.models import Store, StoreSku
+from sync import tasks
+from sync.catalog import reconcile_run, sku_sync_run
 from sync.models import PollState, SyncRun
+from sync.orders import orders_poll
+from sync.schedules import SCHEDULES, schedules_ensure
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ACTOR = Actor.cli("test")
@@ -50,7 +50,7 @@ def test_sku_sync_creates_registers_and_flags(engine):
     assert (
         InventoryEvent.objects.filter(sku_id="bag-black", event_type=EventType.INITIAL).count() == 1
     )
-    cup = StoreSku.objects.get(store_id="store-a", sku_id="cup-blue")
+    cup = StoreSku.objects.get(store_id="store-a", sku_id="cup-blue").rakuten
     assert (cup.manage_number, cup.variant_id, cup.merchant_sku_id) == ("cup", "C1", "Cup-Blue")
     assert run.counts["differ"] >= 1
     assert "Tshirt-RED-L: store-a shows 9, Inventory Sync has 12 (not overwritten)" in run.log
@@ -106,7 +106,7 @@ def test_schedules_are_created_once(engine):
     schedules_ensure()
     names = list(Schedule.objects.values_list("name", flat=True))
     assert sorted(names) == sorted(spec.name for spec in SCHEDULES)
-    nightly = Schedule.objects.get(func="rakuten.tasks.sku_sync_all")
+    nightly = Schedule.objects.get(func="sync.tasks.sku_sync_all")
     assert nightly.schedule_type == Schedule.DAILY
     assert nightly.next_run > timezone.now()
 
@@ -122,7 +122,7 @@ def test_the_minute_schedule_polls_due_stores_and_pushes(engine):
     assert engine.shown("store-b") == 23
     assert PendingPush.objects.count() == 0
     assert tasks.push_due() == []
-    assert tasks.confirm_due() == []
+    assert tasks.followups_due() == []
     assert sorted(tasks.reconcile_all()) == ["store-a", "store-b", "store-c"]
     assert len(tasks.sku_sync_all()) == 3
     assert len(tasks.sweep_all()) == 3

@@ -2,11 +2,13 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
+from events.actors import Actor
 from events.models import InventoryEvent
 from inventory_site.permissions import groups_ensure
 from skus.tests.factories import SkuFactory
 from stores.models import StoreSku
 from stores.tests.factories import StoreFactory
+from sync.registrations import store_sku_register
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +41,13 @@ def test_detail_adjust_timeline_and_store_quantities(client):
     member(client, "operator")
     sku = SkuFactory(sku_id="Mug-WHITE", initial_stock=10)
     store = StoreFactory(store_id="outlet", safety_stock=3)
-    StoreSku.objects.create(store=store, sku=sku, manage_number="mug", variant_id="Mug-WHITE")
+    store_sku_register(
+        store_id=store.store_id,
+        sku_id=sku.sku_id,
+        manage_number="mug",
+        variant_id="Mug-WHITE",
+        actor=Actor.cli("test"),
+    )
     url = reverse("skus:detail", args=["mug-white"])
     page = client.get(url).content.decode()
     assert 'id="stock-chart"' in page

@@ -2,7 +2,8 @@ import factory
 
 from events.actors import Actor
 from stores.models import Store, StoreSku
-from stores.services import store_create, store_sku_register
+from stores.services import store_create
+from sync.registrations import store_sku_register
 
 
 class StoreFactory(factory.django.DjangoModelFactory):

@@ -16,10 +16,10 @@ from stores.services import (
     StoreInvalid,
     store_create,
     store_credentials_set,
-    store_sku_register,
     store_update,
 )
 from stores.tests.factories import StoreFactory, StoreSkuFactory
+from sync.registrations import RegistrationInvalid, store_sku_register
 
 pytestmark = pytest.mark.django_db
 
@@ -166,14 +166,17 @@ class TestRegistration:
             merchant_sku_id="Tshirt-RED-M",
             actor=actor,
         )
-        assert (registration.sku_id, registration.variant_id) == ("tshirt-red-m", "Tshirt-RED-M")
+        assert (registration.sku_id, registration.rakuten.variant_id) == (
+            "tshirt-red-m",
+            "Tshirt-RED-M",
+        )
         assert PendingPush.objects.filter(store=store, sku=sku).count() == 1
         assert AuditLog.objects.get(action=AuditAction.SKU_REGISTER).details["created"] is True
 
     def test_one_variant_maps_to_one_sku_per_store(self, actor):
         first = StoreSkuFactory(manage_number="item", variant_id="V1")
         other = SkuFactory()
-        with pytest.raises(StoreInvalid, match="already registered to SKU"):
+        with pytest.raises(RegistrationInvalid, match="already registered to SKU"):
             store_sku_register(
                 store_id=first.store_id,
                 sku_id=other.sku_id,
@@ -191,9 +194,9 @@ class TestRegistration:
 
     def test_unknown_store_or_sku(self, actor):
         store = StoreFactory()
-        with pytest.raises(StoreInvalid, match="Unknown store"):
+        with pytest.raises(RegistrationInvalid, match="Unknown store"):
             store_sku_register(store_id="ghost", sku_id="ce1111", actor=actor)
-        with pytest.raises(StoreInvalid, match="Unknown SKU"):
+        with pytest.raises(RegistrationInvalid, match="Unknown SKU"):
             store_sku_register(store_id=store.store_id, sku_id="ghost", actor=actor)
 
 
@@ -261,14 +264,14 @@ class TestAdmin:
             {
                 "store": store.store_id,
                 "sku": sku.sku_id,
-                "manage_number": "m1",
-                "variant_id": "V-1",
-                "merchant_sku_id": "",
+                "rakuten__manage_number": "m1",
+                "rakuten__variant_id": "V-1",
+                "rakuten__merchant_sku_id": "",
                 "safety_stock": "",
             },
         )
         assert response.status_code == 302
-        assert StoreSku.objects.get(store=store, sku=sku).variant_id == "V-1"
+        assert StoreSku.objects.get(store=store, sku=sku).rakuten.variant_id == "V-1"
         assert PendingPush.objects.filter(store=store, sku=sku).exists()
 
     def test_stores_cannot_be_deleted(self, admin_client):

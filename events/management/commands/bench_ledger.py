@@ -19,7 +19,8 @@ from events.selectors import snapshot_drift
 from events.services import event_record
 from inventory_site.benchmarks import scratch_database
 from skus.services import sku_create
-from stores.services import store_create, store_sku_register
+from stores.models import StoreSku
+from stores.services import store_create
 
 START_STOCK = 1_000_000
 
@@ -104,13 +105,8 @@ class Command(BaseCommand):
                 actor=actor,
             )
             for store in stores:
-                store_sku_register(
-                    store_id=store.store_id,
-                    sku_id=sku.sku_id,
-                    variant_id=sku.original_sku,
-                    manage_number=f"bench{i}",
-                    actor=actor,
-                )
+                # The outbox needs registrations, not platform ids (no push runs here).
+                StoreSku.objects.create(store=store, sku=sku)
             sku_ids.append(sku.sku_id)
         return sku_ids
 

@@ -74,15 +74,7 @@ class Command(BaseCommand):
         )
         # Each SKU is sold in the store, so every stock change also makes a push due.
         StoreSku.objects.bulk_create(
-            (
-                StoreSku(
-                    store=store,
-                    sku_id=f"s{i:06d}",
-                    manage_number=f"m{i // 100}",
-                    variant_id=f"S{i:06d}",
-                )
-                for i in range(n)
-            ),
+            (StoreSku(store=store, sku_id=f"s{i:06d}") for i in range(n)),
             batch_size=5000,
         )
         # Every row renames its SKU and changes its stock: the most work a row can ask for.

@@ -31,15 +31,16 @@ from events.actors import Actor
 from events.models import EventSource, EventType, InventorySnapshot, PendingPush
 from events.services import event_record
 from inventory_site.benchmarks import scratch_database
-from rakuten.push import push_quantity, push_run, stores_with_due_pushes
+from rakuten.models import RakutenBinding
 from rakuten.sandbox.server import SandboxServer
 from rakuten.sandbox.state import Sandbox
-from rakuten.services import orders_poll
-from rakuten.types import JST
+from rakuten.types import JST, QUANTITY_MAX
 from skus.models import Sku
 from stores.models import Store, StoreSku
 from stores.services import store_create
 from sync.models import PollState
+from sync.orders import orders_poll
+from sync.push import push_quantity, push_run, stores_with_due_pushes
 from sync.ratelimit import limiter
 
 VARIANTS_PER_ITEM = 100
@@ -146,7 +147,9 @@ class Command(BaseCommand):
                 ).json()["inventory"]
             }
             wrong = sum(
-                1 for i in range(n) if shown.get(f"B{i:06d}") != push_quantity((i * 7) % 60, 0)
+                1
+                for i in range(n)
+                if shown.get(f"B{i:06d}") != push_quantity((i * 7) % 60, 0, QUANTITY_MAX)
             )
             bound = math.ceil(n / 400)
             self.stdout.write(
@@ -193,13 +196,17 @@ class Command(BaseCommand):
                 batch_size=5000,
             )
         StoreSku.objects.bulk_create(
+            (StoreSku(store=store, sku_id=f"b{i:06d}", registered_at=now) for i in range(n)),
+            batch_size=5000,
+        )
+        registration_ids = dict(StoreSku.objects.filter(store=store).values_list("sku_id", "id"))
+        RakutenBinding.objects.bulk_create(
             (
-                StoreSku(
+                RakutenBinding(
+                    registration_id=registration_ids[f"b{i:06d}"],
                     store=store,
-                    sku_id=f"b{i:06d}",
                     manage_number=f"item{i // VARIANTS_PER_ITEM}",
                     variant_id=f"B{i:06d}",
-                    registered_at=now,
                 )
                 for i in range(n)
             ),
@@ -302,5 +309,5 @@ class Command(BaseCommand):
             pool = InventorySnapshot.objects.get(pk=f"b{i:06d}").internal_available
             for store in stores:
                 shown = sandbox.stock_of(store.store_id, "item0", f"B{i:06d}")
-                if shown != push_quantity(pool, 0):
+                if shown != push_quantity(pool, 0, QUANTITY_MAX):
                     raise CommandError(f"{store.store_id} shows {shown} of b{i:06d}, pool {pool}")

@@ -1,8 +1,7 @@
 from typing import Any
 
-from rakuten.services import orders_confirm
-
-from ._base import StoreCommand
+from rakuten.confirmations import orders_confirm
+from sync.management.commands._base import StoreCommand
 
 
 class Command(StoreCommand):

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from rakuten.push import push_request, push_run
+from sync.push import push_request, push_run
 
 from ._base import StoreCommand
 

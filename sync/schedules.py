@@ -18,15 +18,24 @@ class ScheduleSpec(NamedTuple):
 
 
 SCHEDULES = [
-    ScheduleSpec("rakuten: poll stores that are due", "rakuten.tasks.poll_due", "I", 1),
-    ScheduleSpec("rakuten: push pending stock", "rakuten.tasks.push_due", "I", 1),
-    ScheduleSpec("rakuten: confirm orders", "rakuten.tasks.confirm_due", "I", 1),
-    ScheduleSpec("rakuten: nightly order sweep", "rakuten.tasks.sweep_all", "D", at=dt.time(2, 30)),
-    ScheduleSpec("rakuten: nightly SKU sync", "rakuten.tasks.sku_sync_all", "D", at=dt.time(3, 0)),
+    ScheduleSpec("sync: poll stores that are due", "sync.tasks.poll_due", "I", 1),
+    ScheduleSpec("sync: push pending stock", "sync.tasks.push_due", "I", 1),
     ScheduleSpec(
-        "rakuten: nightly reconcile", "rakuten.tasks.reconcile_all", "D", at=dt.time(4, 0)
+        "sync: platform follow-ups (RMS order confirmation)", "sync.tasks.followups_due", "I", 1
     ),
+    ScheduleSpec("sync: nightly order sweep", "sync.tasks.sweep_all", "D", at=dt.time(2, 30)),
+    ScheduleSpec("sync: nightly SKU sync", "sync.tasks.sku_sync_all", "D", at=dt.time(3, 0)),
+    ScheduleSpec("sync: nightly reconcile", "sync.tasks.reconcile_all", "D", at=dt.time(4, 0)),
 ]
+# The names these schedules had while the engine lived in rakuten/: renamed on migrate.
+RENAMED = {
+    "rakuten: poll stores that are due": "sync: poll stores that are due",
+    "rakuten: push pending stock": "sync: push pending stock",
+    "rakuten: confirm orders": "sync: platform follow-ups (RMS order confirmation)",
+    "rakuten: nightly order sweep": "sync: nightly order sweep",
+    "rakuten: nightly SKU sync": "sync: nightly SKU sync",
+    "rakuten: nightly reconcile": "sync: nightly reconcile",
+}
 
 
 def _first_run(spec: ScheduleSpec) -> dt.datetime:
@@ -41,6 +50,13 @@ def schedules_ensure(**_kwargs: Any) -> int:
     """Create or update every schedule by name; running it again creates nothing new."""
     from django_q.models import Schedule
 
+    # Schedules made before the engine moved: same rows, new names and task paths (their
+    # next run and history are kept), so nothing runs twice or under an old path.
+    for old, new in RENAMED.items():
+        if not Schedule.objects.filter(name=new).exists():
+            Schedule.objects.filter(name=old).update(name=new)
+        else:
+            Schedule.objects.filter(name=old).delete()
     for spec in SCHEDULES:
         Schedule.objects.update_or_create(
             name=spec.name,

@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-app_name = "rakuten"
+app_name = "sync"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("stores/", views.store_list, name="stores"),

@@ -1,7 +1,7 @@
 from typing import Any
 
 from events.actors import Actor
-from rakuten.catalog import sku_sync_run
+from sync.catalog import sku_sync_run
 
 from ._base import StoreCommand
 

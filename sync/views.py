@@ -15,13 +15,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from events.actors import Actor
+from events.models import PendingPush
+from events.selectors import snapshot_drift
 from stores.models import Store
-from sync.models import SyncRun
 
 from .catalog import sku_sync_start
-from .push import push_all_start
-from .selectors import oversell_count, store_health, store_rows
-from .services import poll_start, store_auth_test
+from .models import SyncRun
+from .orders import poll_start
+from .push import failed_syncs_retry, push_all_start
+from .registry import platforms
+from .selectors import latest_runs, oversell_count, store_health, store_rows
+from .services import store_auth_test
 
 RUN_SYNC = "sync.run_sync"
 REGISTRATIONS_PAGE = 100
@@ -43,7 +47,7 @@ def _context(request: HttpRequest, title: str) -> dict:
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = _context(request, _("Dashboard"))
     context.update(health=store_health(), oversold=oversell_count())
-    return render(request, "rakuten/dashboard.html", context)
+    return render(request, "sync/dashboard.html", context)
 
 
 @staff_member_required
@@ -51,7 +55,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def store_list(request: HttpRequest) -> HttpResponse:
     context = _context(request, _("Stores"))
     context["stores"] = store_rows()
-    return render(request, "rakuten/stores.html", context)
+    return render(request, "sync/stores.html", context)
 
 
 @staff_member_required
@@ -71,7 +75,7 @@ def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
         .order_by("started_at"),
         can_run=request.user.has_perm(RUN_SYNC),
     )
-    return render(request, "rakuten/store.html", context)
+    return render(request, "sync/store.html", context)
 
 
 @_sync_action
@@ -79,7 +83,7 @@ def store_auth(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
     ok, message = store_auth_test(store_id=store.store_id)
     messages.add_message(request, messages.SUCCESS if ok else messages.ERROR, message)
-    return redirect("rakuten:store", store_id=store.store_id)
+    return redirect("sync:store", store_id=store.store_id)
 
 
 @_sync_action
@@ -87,7 +91,7 @@ def store_poll(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
     poll_start(store_id=store.store_id, actor=Actor.from_request(request))
     messages.info(request, _("Order poll started for %(store)s.") % {"store": store.store_id})
-    return redirect("rakuten:store", store_id=store.store_id)
+    return redirect("sync:store", store_id=store.store_id)
 
 
 @_sync_action
@@ -95,7 +99,7 @@ def store_sku_sync(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
     sku_sync_start(store_id=store.store_id, actor=Actor.from_request(request))
     messages.info(request, _("SKU sync started for %(store)s.") % {"store": store.store_id})
-    return redirect("rakuten:store", store_id=store.store_id)
+    return redirect("sync:store", store_id=store.store_id)
 
 
 @_sync_action
@@ -107,7 +111,7 @@ def store_push_all(request: HttpRequest, store_id: str) -> HttpResponse:
         _("Push of %(count)d SKUs to %(store)s started.")
         % {"count": run.details["requested"], "store": store.store_id},
     )
-    return redirect("rakuten:store", store_id=store.store_id)
+    return redirect("sync:store", store_id=store.store_id)
 
 
 @_sync_action
@@ -115,7 +119,7 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(SyncRun, pk=run_id)
     SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(cancel_requested=True)
     messages.info(request, _("The run will stop after its current page."))
-    return redirect("rakuten:store", store_id=run.store_id)
+    return redirect("sync:store", store_id=run.store_id)
 
 
 @staff_member_required
@@ -139,3 +143,51 @@ def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
             "finished": run.finished_at is not None,
         }
     )
+
+
+# --- reports of the engine: reconciliation and failed syncs ------------------------
+
+
+@staff_member_required
+@permission_required("events.view_inventorysnapshot", raise_exception=True)
+def reconcile_report(request: HttpRequest) -> HttpResponse:
+    stores = list(Store.objects.order_by("store_id").values_list("store_id", flat=True))
+    latest = latest_runs(SyncRun.Kind.RECONCILE, stores)
+    context = _context(request, _("Reconciliation"))
+    context.update(
+        ledger_drift=snapshot_drift(), store_runs=[latest[s] for s in stores if s in latest]
+    )
+    return render(request, "sync/reconcile.html", context)
+
+
+@staff_member_required
+@permission_required("events.view_pendingpush", raise_exception=True)
+def failed_syncs(request: HttpRequest) -> HttpResponse:
+    context = _context(request, _("Failed syncs"))
+    context.update(
+        pushes=PendingPush.objects.filter(status=PendingPush.Status.FAILED)
+        .select_related("store", "sku")
+        .order_by("store_id", "sku_id")[:500],
+        confirmations=[
+            row
+            for platform in platforms().values()
+            for row in platform.followups_failed().order_by("store_id", "pk")[:500]
+        ],
+        can_retry=request.user.has_perm("sync.run_sync"),
+    )
+    return render(request, "sync/failed.html", context)
+
+
+@require_POST
+@staff_member_required
+@permission_required("sync.run_sync", raise_exception=True)
+def failed_retry_view(request: HttpRequest) -> HttpResponse:
+    def ids(name: str) -> list[int] | None:
+        values = request.POST.getlist(name)
+        return [int(v) for v in values if v.isdigit()] if values else None
+
+    count = failed_syncs_retry(
+        actor=Actor.from_request(request), push_ids=ids("push"), order_ids=ids("order")
+    )
+    messages.success(request, _("%(count)d will be retried now.") % {"count": count})
+    return redirect("reports:failed")

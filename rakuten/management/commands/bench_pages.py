@@ -14,8 +14,8 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
 
-from events.management.commands.seed_bulk import PREFIX
 from events.models import InventoryEvent
+from rakuten.management.commands.seed_bulk import PREFIX
 from skus.models import Sku
 
 TARGET_MS = 300
@@ -56,7 +56,7 @@ class Command(BaseCommand):
         timeline_page = max(1, InventoryEvent.objects.filter(sku_id=busiest_id).count() // 100)
         sample = list(Sku.objects.order_by("?").values_list("sku_id", flat=True)[:50])
         pages = [
-            ("dashboard", lambda n: reverse("rakuten:dashboard")),
+            ("dashboard", lambda n: reverse("sync:dashboard")),
             ("SKU list, first page", lambda n: reverse("skus:list")),
             (
                 "SKU list, store + status filter, first page",

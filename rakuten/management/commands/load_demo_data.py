@@ -10,7 +10,8 @@ from rakuten.sandbox.demo import DEMO_SHOPS, SANDBOX_URL
 from skus.models import Sku
 from skus.services import sku_create
 from stores.models import Store, StoreSku
-from stores.services import store_create, store_sku_register
+from stores.services import store_create
+from sync.registrations import store_sku_register
 
 DEMO_STORES = [
     ("demo-tokyo", "Demo Tokyo shop", "demo-tokyo.rakuten.co.jp", 0),

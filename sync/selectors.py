@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from events.models import InventoryEvent, PendingPush
 from stores.models import Store
-from sync.models import SyncRun
 
-from .models import RakutenOrder, RakutenOrderLine
+from .models import OrderLine, SyncRun
+from .registry import platforms
 
 LICENCE_WARNING = dt.timedelta(days=14)
 
@@ -57,14 +57,17 @@ def store_health() -> list[StoreHealth]:
             failed=Count("id", filter=Q(status=PendingPush.Status.FAILED)),
         )
     }
-    confirmations = dict(
-        RakutenOrder.objects.filter(confirm_status=RakutenOrder.ConfirmStatus.FAILED)
-        .values("store_id")
-        .annotate(n=Count("id"))
-        .values_list("store_id", "n")
-    )
+    confirmations: dict[str, int] = {}
+    for platform in platforms().values():
+        for store_id, count in (
+            platform.followups_failed()
+            .values("store_id")
+            .annotate(n=Count("pk"))
+            .values_list("store_id", "n")
+        ):
+            confirmations[store_id] = confirmations.get(store_id, 0) + count
     unmatched = dict(
-        RakutenOrderLine.objects.filter(sku__isnull=True)
+        OrderLine.objects.filter(sku__isnull=True)
         .values("order__store_id")
         .annotate(n=Count("id"))
         .values_list("order__store_id", "n")

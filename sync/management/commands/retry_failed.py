@@ -1,7 +1,7 @@
 from typing import Any
 
-from rakuten.push import failed_retry
-from rakuten.services import confirmations_retry
+from events.services import failed_retry
+from sync.registry import platforms
 
 from ._base import StoreCommand
 
@@ -12,7 +12,9 @@ class Command(StoreCommand):
     def handle(self, *args: Any, store: str | None, **options: Any) -> None:
         for store_id in self.stores(store):
             pushes = failed_retry(store_id=store_id)
-            confirmations = confirmations_retry(store_id=store_id)
+            confirmations = sum(
+                platform.followups_retry(store_id=store_id) for platform in platforms().values()
+            )
             self.stdout.write(
                 f"{store_id}: {pushes} pushes, {confirmations} confirmations requeued"
             )

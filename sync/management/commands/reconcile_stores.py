@@ -1,6 +1,6 @@
 from typing import Any
 
-from rakuten.catalog import reconcile_run
+from sync.catalog import reconcile_run
 
 from ._base import StoreCommand
 

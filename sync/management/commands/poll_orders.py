@@ -5,7 +5,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
 from events.actors import Actor
-from rakuten.services import orders_poll
+from sync.orders import orders_poll
 
 from ._base import StoreCommand
 

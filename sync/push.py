@@ -14,37 +14,29 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
 
 from events.actors import Actor
 from events.ledger import outbox_mark, outbox_mark_store
 from events.models import AuditAction, InventorySnapshot, PendingPush
-from events.services import audit_record
+from events.services import audit_record, failed_retry
+from stores.allocation import store_quantity
 from stores.models import Store, StoreSku
-from sync.leases import job_lease
-from sync.models import SyncRun
 
-from .client import RmsClient
-from .errors import RmsAuthError, RmsBadRequest, RmsError, RmsRateLimited, RmsRequestInvalid
-from .services import (
-    MSG_BUSY,
-    RunLog,
-    confirmations_retry,
-    retry_delay,
-    run_skipped,
-    run_start,
-)
-from .types import BULK_UPSERT_BATCH, QUANTITY_MAX, InventoryUpdate
-
-MSG_NOT_MAPPED = _("The SKU has no RMS manageNumber/variantId in this store.")
+from .adapters import StockTarget, StockUpdate
+from .backoff import retry_delay
+from .errors import PlatformAuthError, PlatformError
+from .models import SyncRun
+from .registry import adapter_class, adapter_for, platforms
+from .runs import RunLog, run_job
 
 Row = dict  # a claimed outbox row: id, sku_id, attempts
 
 
-def push_quantity(available: int, safety: int) -> int:
-    """What a store is told: available less its safety stock, clamped to what RMS accepts."""
-    return max(0, min(QUANTITY_MAX, available - safety))
+def push_quantity(available: int, safety: int, maximum: int) -> int:
+    """What a store is told: available less its safety stock, clamped to what the
+    platform accepts (0 … ``maximum``)."""
+    return store_quantity(available, safety, maximum)
 
 
 def _in_chunks(values: list, size: int = 500) -> Iterable[list]:
@@ -56,25 +48,20 @@ def push_run(
     *,
     store_id: str,
     now: dt.datetime | None = None,
-    client: RmsClient | None = None,
     operator: str = "system",
     run: SyncRun | None = None,
 ) -> SyncRun:
-    """Push every due outbox row of one store; one push per store at a time. ``run`` is
-    the row a person's page already follows (``push_all_start``)."""
+    """Push every due outbox row of one store through its adapter; one push per store at
+    a time. ``run`` is the row a person's page already follows (``push_all_start``).
+    A pusher that dies leaves its rows in progress: the next push of the store takes them."""
     store = Store.objects.get(pk=store_id)
-    with job_lease(f"push:{store_id}") as token:
-        if token is None:
-            if run is not None:
-                return RunLog(run).finish(SyncRun.Status.SKIPPED, str(MSG_BUSY))
-            return run_skipped(store, SyncRun.Kind.PUSH, operator)
-        log = RunLog(run) if run is not None else run_start(store, SyncRun.Kind.PUSH, operator)
-        try:
-            return _push(store, log, now or timezone.now(), client)
-        except Exception as exc:
-            # Claimed rows stay in progress: the next push of this store takes them again.
-            log.finish(SyncRun.Status.FAILED, f"{type(exc).__name__}: {exc}")
-            raise
+    return run_job(
+        store=store,
+        kind=SyncRun.Kind.PUSH,
+        operator=operator,
+        run=run,
+        work=lambda log: _push(store, log, now or timezone.now()),
+    )
 
 
 def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:
@@ -97,88 +84,81 @@ def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:
     return rows
 
 
-def _push(store: Store, log: RunLog, now: dt.datetime, client: RmsClient | None) -> SyncRun:
+def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
     rows = _claim(store, now, log)
     if not rows:
         return log.finish(SyncRun.Status.SUCCEEDED)
     log.run.details = {**log.run.details, "total": len(rows)}
     log.save()
-    sku_ids = [row["sku_id"] for row in rows]
+    target = adapter_class(store.platform_type)
     available: dict[str, int] = {}
-    mapping: dict[str, tuple[str, str, int]] = {}
-    for chunk in _in_chunks(sku_ids):
+    registrations: dict[str, tuple[int, int]] = {}
+    for chunk in _in_chunks([row["sku_id"] for row in rows]):
         available.update(
             InventorySnapshot.objects.filter(sku_id__in=chunk).values_list(
                 "sku_id", "internal_available"
             )
         )
-        for sku_id, manage_number, variant_id, safety in StoreSku.objects.filter(
+        for registration_id, sku_id, safety in StoreSku.objects.filter(
             store=store, sku_id__in=chunk
-        ).values_list("sku_id", "manage_number", "variant_id", "safety_stock"):
-            if manage_number and variant_id:
-                safety = store.safety_stock if safety is None else safety
-                mapping[sku_id] = (manage_number, variant_id, safety)
-    unmapped = [row for row in rows if row["sku_id"] not in mapping]
-    if unmapped:
-        _fail(unmapped, str(MSG_NOT_MAPPED))
-        log.add("failed", len(unmapped))
-    work = [row for row in rows if row["sku_id"] in mapping]
+        ).values_list("id", "sku_id", "safety_stock"):
+            registrations[sku_id] = (
+                registration_id,
+                store.safety_stock if safety is None else safety,
+            )
+    bound = target.binder.keys_of([registration[0] for registration in registrations.values()])
+    work, unbound = [], []
+    for row in rows:
+        registration = registrations.get(row["sku_id"])
+        (work if registration and registration[0] in bound else unbound).append(row)
+    if unbound:
+        _fail(unbound, str(target.unbound_message))
+        log.add("failed", len(unbound))
     for row in work:
-        manage_number, variant_id, safety = mapping[row["sku_id"]]
-        row["update"] = InventoryUpdate(
-            manage_number, variant_id, push_quantity(available.get(row["sku_id"], 0), safety)
+        registration_id, safety = registrations[row["sku_id"]]
+        row["update"] = StockUpdate(
+            registration_id=registration_id,
+            sku_id=row["sku_id"],
+            quantity=push_quantity(available.get(row["sku_id"], 0), safety, target.quantity_max),
         )
     # Stock at or near zero first: those are the ones that oversell.
     work.sort(key=lambda row: (row["update"].quantity, row["sku_id"]))
     try:
-        client = client or RmsClient.for_store(store)
-    except RmsError as exc:
+        adapter: StockTarget = adapter_for(store)
+    except PlatformError as exc:
         _backoff(work, str(exc), now)
         return log.finish(SyncRun.Status.FAILED, str(exc))
     status = SyncRun.Status.SUCCEEDED
-    for start in range(0, len(work), BULK_UPSERT_BATCH):
-        batch = work[start : start + BULK_UPSERT_BATCH]
+    for start in range(0, len(work), target.batch_size):
+        batch = work[start : start + target.batch_size]
         try:
-            sent = _send(client, batch, log)
-        except RmsError as exc:
+            result = adapter.push_stock([row["update"] for row in batch])
+        except PlatformError as exc:
             rest = work[start:]
-            retry_after = exc.retry_after if isinstance(exc, RmsRateLimited) else None
-            _backoff(rest, str(exc), now, retry_after=retry_after)
+            _backoff(rest, str(exc), now, retry_after=exc.retry_after)
             log.add("deferred", len(rest))
             log.say("stopped at row %d of %d: %s", start, len(work), exc)
             status = SyncRun.Status.FAILED if start == 0 else SyncRun.Status.PARTIAL
-            if isinstance(exc, RmsAuthError):
+            if isinstance(exc, PlatformAuthError):
                 log.say("the store's credentials were refused: fix them, then retry")
             break
+        by_registration = {row["update"].registration_id: row for row in batch}
+        for registration_id, error in result.refused.items():
+            row = by_registration[registration_id]
+            _fail([row], error)
+            log.say("%s refused: %s", row["sku_id"], error)
+        if result.refused:
+            log.add("failed", len(result.refused))
+        sent = [by_registration[registration_id] for registration_id in result.accepted]
         _done(store, sent, now)
         log.add("pushed", len(sent))
         log.save()  # the page's progress bar reads the run between batches
-        if len(sent) < len(batch):
+        if result.refused:
             status = SyncRun.Status.PARTIAL
-    if unmapped and status == SyncRun.Status.SUCCEEDED:
+    if unbound and status == SyncRun.Status.SUCCEEDED:
         status = SyncRun.Status.PARTIAL
     log.say("%d pushed, %d failed", log.counts.get("pushed", 0), log.counts.get("failed", 0))
     return log.finish(status)
-
-
-def _send(client: RmsClient, batch: list[Row], log: RunLog) -> list[Row]:
-    """Send one batch; rows RMS refuses fail alone and the rest is sent again."""
-    while batch:
-        try:
-            client.inventory_bulk_upsert([row["update"] for row in batch])
-            return batch
-        except (RmsBadRequest, RmsRequestInvalid) as exc:
-            # RMS (or the client, before sending) named the rows it refuses.
-            bad = {d.row: str(d) for d in exc.details if d.row is not None}
-            if not bad:
-                raise
-            failed = [row | {"error": bad[i]} for i, row in enumerate(batch) if i in bad]
-            for row in failed:
-                _fail([row], row["error"])
-                log.say("%s refused: %s", row["sku_id"], row["error"])
-            log.add("failed", len(failed))
-            batch = [row for i, row in enumerate(batch) if i not in bad]
-    return []
 
 
 def _done(store: Store, rows: list[Row], now: dt.datetime) -> None:
@@ -209,7 +189,7 @@ def _backoff(
     rows: list[Row], error: str, now: dt.datetime, *, retry_after: float | None = None
 ) -> None:
     """Count the attempt; schedule the next one, or give up after the last."""
-    limit = getattr(settings, "RAKUTEN_PUSH_MAX_ATTEMPTS", 8)
+    limit = settings.SYNC_PUSH_MAX_ATTEMPTS
     by_attempts: dict[int, list[int]] = defaultdict(list)
     for row in rows:
         by_attempts[row["attempts"] + 1].append(row["id"])
@@ -267,30 +247,8 @@ def push_all_start(*, store_id: str, actor: Actor) -> SyncRun:
             action=AuditAction.PUSH_ALL,
             details={"store_id": store.store_id, "skus": count},
         )
-        transaction.on_commit(lambda: async_task("rakuten.tasks.push_run_task", run.pk))
+        transaction.on_commit(lambda: async_task("sync.tasks.push_run_task", run.pk))
     return run
-
-
-def failed_retry(
-    *,
-    store_id: str | None = None,
-    sku_ids: Iterable[str] | None = None,
-    ids: Iterable[int] | None = None,
-) -> int:
-    """Failed pushes back to pending, due now, attempts from zero."""
-    rows = PendingPush.objects.filter(status=PendingPush.Status.FAILED)
-    if ids is not None:
-        rows = rows.filter(pk__in=list(ids))
-    if store_id:
-        rows = rows.filter(store_id=store_id)
-    if sku_ids is not None:
-        rows = rows.filter(sku_id__in=[s.lower() for s in sku_ids])
-    return rows.update(
-        status=PendingPush.Status.PENDING,
-        attempts=0,
-        next_attempt_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
 
 
 def failed_syncs_retry(
@@ -300,14 +258,16 @@ def failed_syncs_retry(
     order_ids: Iterable[int] | None = None,
 ) -> int:
     """Staff's retry from the failed-sync page: the rows named (or, naming none, every
-    failed push and confirmation) due again now, audited, and a push started after commit."""
+    failed push and every platform's failed follow-up, such as RMS's order confirmations)
+    due again now, audited, and a push started after commit."""
     every = push_ids is None and order_ids is None
     with transaction.atomic(durable=True):
         retried = 0
         if every or push_ids is not None:
             retried += failed_retry(ids=push_ids)
         if every or order_ids is not None:
-            retried += confirmations_retry(order_ids=order_ids)
+            for platform in platforms().values():
+                retried += platform.followups_retry(order_ids)
         audit_record(
             actor=actor,
             action=AuditAction.FAILED_RETRY,
@@ -318,7 +278,7 @@ def failed_syncs_retry(
             },
         )
         if retried:
-            transaction.on_commit(lambda: async_task("rakuten.tasks.retry_now"))
+            transaction.on_commit(lambda: async_task("sync.tasks.retry_now"))
     return retried
 
 

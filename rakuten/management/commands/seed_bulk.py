@@ -22,6 +22,7 @@ from events.models import (
     InventorySnapshot,
     PendingPush,
 )
+from rakuten.models import RakutenBinding
 from skus.models import Sku
 from stores.models import Store, StoreSku
 from sync.models import SyncRun
@@ -101,16 +102,25 @@ class Command(BaseCommand):
         for n, sku_id in enumerate(ids):
             for store_id in STORES[: 1 + n % len(STORES)]:
                 registrations.append(
-                    StoreSku(
-                        store_id=store_id,
-                        sku_id=sku_id,
-                        manage_number=f"item-{n // 3}",
-                        variant_id=sku_id.upper(),
-                        merchant_sku_id="",
-                        registered_at=created,
-                    )
+                    StoreSku(store_id=store_id, sku_id=sku_id, registered_at=created)
                 )
         rows_insert(StoreSku, registrations)
+        position = {sku_id: n for n, sku_id in enumerate(ids)}
+        rows_insert(
+            RakutenBinding,
+            (
+                RakutenBinding(
+                    registration_id=registration_id,
+                    store_id=store_id,
+                    manage_number=f"item-{position[sku_id] // 3}",
+                    variant_id=sku_id.upper(),
+                    merchant_sku_id="",
+                )
+                for registration_id, store_id, sku_id in StoreSku.objects.filter(sku_id__in=ids)
+                .values_list("id", "store_id", "sku_id")
+                .iterator(chunk_size=10000)
+            ),
+        )
         return ids
 
     def _events(self, ids: list[str], count: int) -> Iterator[InventoryEvent]:

@@ -1,0 +1,199 @@
+"""SKU sync from a store (its catalogue into our SKUs and registrations) and reconcile."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_q.tasks import async_task
+
+from events.actors import Actor
+from events.models import AuditAction, InventorySnapshot
+from events.services import audit_record
+from skus.models import Sku, normalize_sku_id
+from skus.services import sku_create
+from stores.models import Store, StoreSku
+
+from .adapters import CatalogPage
+from .models import SyncRun
+from .push import push_quantity
+from .registrations import Registration, registrations_check, store_sku_register_many
+from .registry import adapter_class, adapter_for
+from .runs import RunLog, run_job
+
+MSG_BAD_ID = _("Skipped: %(id)s is not a valid SKU id.")
+MSG_NO_CATALOG = _("This platform's catalogue cannot be read.")
+
+
+def sku_sync_start(*, store_id: str, actor: Actor) -> SyncRun:
+    """Staff's SKU sync: the run row the page follows now, the sync in a task after commit."""
+    with transaction.atomic(durable=True):
+        store = Store.objects.get(pk=store_id)
+        run = SyncRun.objects.create(
+            store=store, kind=SyncRun.Kind.SKU_SYNC, operator=actor.username
+        )
+        audit_record(actor=actor, action=AuditAction.SKU_SYNC, details={"store_id": store_id})
+        transaction.on_commit(
+            lambda: async_task("sync.tasks.sku_sync_run_task", run.pk, actor.username)
+        )
+    return run
+
+
+def sku_sync_run(*, store_id: str, actor: Actor, run: SyncRun | None = None) -> SyncRun:
+    """Walk the store's whole catalogue: create unknown SKUs with the store's stock as
+    their initial stock, register every listing, and flag SKUs whose stock in this
+    store differs from ours (never overwritten). Cancellable between pages."""
+    store = Store.objects.get(pk=store_id)
+    if not actor.is_system:
+        audit_record(actor=actor, action=AuditAction.SKU_SYNC, details={"store_id": store_id})
+    return run_job(
+        store=store,
+        kind=SyncRun.Kind.SKU_SYNC,
+        operator=actor.username,
+        run=run,
+        work=lambda log: _sku_sync(store, actor, log),
+    )
+
+
+def _sku_sync(store: Store, actor: Actor, log: RunLog) -> SyncRun:
+    adapter = adapter_for(store)
+    if not hasattr(adapter, "listings"):
+        return log.finish(SyncRun.Status.SKIPPED, str(MSG_NO_CATALOG))
+    binder = adapter.binder
+    registrations = dict(StoreSku.objects.filter(store=store).values_list("id", "sku_id"))
+    known = {
+        binder.identity(keys): registrations[registration_id]
+        for registration_id, keys in binder.keys_of(list(registrations)).items()
+    }
+
+    def total(found: int) -> None:
+        log.run.details = {**log.run.details, "total": found}
+        log.save()
+
+    for page in adapter.listings(on_total=total):
+        _sync_page(store, page, known, actor, log)
+        log.save()
+        if log.cancelled():
+            log.say("cancelled by staff")
+            return log.finish(SyncRun.Status.CANCELLED)
+    Store.objects.filter(pk=store.store_id).update(last_sku_sync_at=timezone.now())
+    log.say(
+        "%d variants: %d SKUs created, %d registered, %d differ",
+        log.counts.get("variants", 0),
+        log.counts.get("created", 0),
+        log.counts.get("registered", 0),
+        log.counts.get("differ", 0),
+    )
+    status = SyncRun.Status.PARTIAL if log.counts.get("skipped", 0) else SyncRun.Status.SUCCEEDED
+    return log.finish(status)
+
+
+def _sync_page(
+    store: Store, page: CatalogPage, known: dict[tuple, str], actor: Actor, log: RunLog
+) -> None:
+    binder = adapter_class(store.platform_type).binder
+    log.add("items", page.entries)
+    log.add("variants", len(page.listings))
+    entries: list[Registration] = []
+    for listing in page.listings:
+        code = listing.sku_code
+        identity = binder.identity(listing.keys)
+        try:
+            # A listing already registered keeps its SKU, whatever its code says now.
+            sku_id = known.get(identity) or normalize_sku_id(code)
+        except ValidationError:  # a platform id we cannot use: reported, not fatal
+            log.add("skipped")
+            log.say(str(MSG_BAD_ID % {"id": code}))
+            continue
+        quantity = listing.quantity
+        if not Sku.objects.filter(pk=sku_id).exists():
+            sku_create(
+                sku_id=code,
+                sku_name=(listing.title or code)[:200],
+                initial_stock=quantity or 0,
+                actor=actor,
+                metadata={"created_by": f"sku sync from {store.store_id}"},
+            )
+            log.add("created")
+            log.say("%s created with stock %s from %s", code, quantity or 0, store.store_id)
+        elif quantity is not None:
+            ours = (
+                InventorySnapshot.objects.filter(sku_id=sku_id)
+                .values_list("internal_available", flat=True)
+                .first()
+            )
+            if ours is not None and quantity != ours:
+                log.add("differ")
+                log.say(
+                    "%s: %s shows %d, Inventory Sync has %d (not overwritten)",
+                    code,
+                    store.store_id,
+                    quantity,
+                    ours,
+                )
+        known[identity] = sku_id
+        entries.append(Registration(sku_id=sku_id, keys=listing.keys))
+    refused = registrations_check(store, entries)
+    for index, message in sorted(refused.items()):
+        log.add("skipped")
+        log.say("%s: %s", entries[index].sku_id, message)
+    entries = [entry for index, entry in enumerate(entries) if index not in refused]
+    result = store_sku_register_many(store_id=store.store_id, entries=entries, actor=actor)
+    log.add("registered", result.created)
+    log.add("remapped", result.rebound)
+
+
+def reconcile_run(*, store_id: str, operator: str = "system") -> SyncRun:
+    """Read back the store's stock and list every SKU it shows differently from what we
+    last pushed (or, never pushed, from what we would push now)."""
+    store = Store.objects.get(pk=store_id)
+    return run_job(
+        store=store,
+        kind=SyncRun.Kind.RECONCILE,
+        operator=operator,
+        work=lambda log: _reconcile(store, log),
+    )
+
+
+def _reconcile(store: Store, log: RunLog) -> SyncRun:
+    target = adapter_class(store.platform_type)
+    registrations = {
+        registration.id: registration
+        for registration in StoreSku.objects.filter(store=store).select_related(
+            "sku__snapshot", "store"
+        )
+    }
+    bound = list(target.binder.keys_of(list(registrations)))
+    shown = adapter_for(store).stock_of(bound)
+    drift = []
+    for registration_id in bound:
+        registration = registrations[registration_id]
+        snapshot = getattr(registration.sku, "snapshot", None)
+        expected = push_quantity(
+            snapshot.internal_available if snapshot else 0,
+            registration.effective_safety_stock,
+            target.quantity_max,
+        )
+        platform = shown.get(registration_id)
+        reference = (
+            registration.last_pushed_quantity
+            if registration.last_pushed_quantity is not None
+            else expected
+        )
+        if platform != reference:
+            drift.append(
+                {
+                    "sku_id": registration.sku_id,
+                    "platform": platform,
+                    "last_pushed": registration.last_pushed_quantity,
+                    "expected": expected,
+                }
+            )
+    log.add("checked", len(bound))
+    log.add("drift", len(drift))
+    log.say("%d SKUs checked, %d differ", len(bound), len(drift))
+    log.run.details = {"drift": drift, "at": dt.datetime.now(dt.UTC).isoformat()}
+    return log.finish(SyncRun.Status.SUCCEEDED)
