@@ -9,7 +9,8 @@ from django.http import HttpRequest
 
 from events.actors import Actor, client_ip
 from events.models import AuditAction
-from events.services import audit_record, env_test_sku_ensure
+from events.services import audit_record
+from skus.services import env_test_sku_ensure
 
 
 @receiver(user_logged_in, dispatch_uid="events.audit_login")

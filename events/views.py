@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from events.actors import Actor
 from events.models import AuditAction, AuditLog
 from events.selectors import oversold_events
-from events.services import env_test_reset
+from skus.services import env_test_reset
 
 
 def _context(request: HttpRequest, title: str) -> dict:

@@ -3,21 +3,28 @@ admin and commands only call these."""
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from events.actors import Actor
-from events.models import AuditAction, EventSource, EventType, InventorySnapshot
+from events.ledger import ensure_snapshot
+from events.models import AuditAction, EventSource, EventType, InventoryEvent, InventorySnapshot
 from events.services import (
+    MSG_QUANTITY_OUT_OF_RANGE,
     MSG_UNKNOWN_SKU,
+    QUANTITY_LIMIT,
+    InvalidQuantity,
     audit_record,
     event_record,
     fields_assign,
     make_token,
+    parse_quantity,
+    stock_set,
 )
 from inventory_site.errors import InventoryError, validation_message
-from skus.models import Sku
+from skus.models import TEST_SKU_ID, Sku
 
 MSG_SKU_EXISTS = _("The SKU “%(sku_id)s” already exists.")
 MSG_SKU_FIELD_NOT_EDITABLE = _("These SKU fields cannot be changed here: %(fields)s.")
@@ -118,3 +125,62 @@ def sku_update(*, sku_id: str, actor: Actor, **changes: Any) -> Sku:
                 details={"sku_id": sku.sku_id, "changes": diff},
             )
     return sku
+
+
+# --- the test environment (ce1111) -----------------------------------------------
+
+
+def env_test_sku_ensure() -> Sku:
+    """The test product ce1111 exists, active, in environment ``test``, with a
+    snapshot. Idempotent; run after every migrate."""
+    # The database refuses ce1111 in any other state, so existing is enough.
+    sku = Sku.objects.filter(pk=TEST_SKU_ID).first()
+    if sku is None:
+        sku = sku_create(
+            sku_id="CE1111",
+            sku_name="Test product ce1111",
+            environment=Sku.Environment.TEST,
+            actor=Actor.system("migrate"),
+        )
+    ensure_snapshot(TEST_SKU_ID)
+    return sku
+
+
+def env_test_reset(*, actor: Actor, stock: int | None = None) -> list[InventoryEvent]:
+    """Put the test environment back in a known state, audited: ce1111 exists
+    and holds ``stock`` (INVENTORY_TEST_RESET_STOCK by default), every other
+    SKU of environment ``test`` holds 0. Each change is a TEST_RESET event; no
+    SKU of environment ``prod`` is read or written."""
+    target = settings.INVENTORY_TEST_RESET_STOCK if stock is None else stock
+    target = parse_quantity(target, allow_zero=True)
+    if target < 0:
+        raise InvalidQuantity(str(MSG_QUANTITY_OUT_OF_RANGE), value=target, limit=QUANTITY_LIMIT)
+    with transaction.atomic(durable=True):
+        env_test_sku_ensure()
+        events = []
+        test_skus = Sku.objects.filter(environment=Sku.Environment.TEST).values_list(
+            "sku_id", flat=True
+        )
+        for sku_id in test_skus.order_by("sku_id"):
+            wanted = target if sku_id == TEST_SKU_ID else 0
+            event = stock_set(
+                sku_id=sku_id,
+                target=wanted,
+                event_type=EventType.TEST_RESET,
+                source=EventSource.SYSTEM,
+                operator=actor.username,
+                reason="test reset",
+                record_zero=sku_id == TEST_SKU_ID,
+            )
+            if event is not None:
+                events.append(event)
+        audit_record(
+            actor=actor,
+            action=AuditAction.TEST_RESET,
+            details={
+                "ce1111_stock": target,
+                "skus_reset": [e.sku_id for e in events][:500],
+                "events": len(events),
+            },
+        )
+    return events

@@ -11,8 +11,9 @@ from events.models import (
     PendingPush,
 )
 from events.selectors import snapshot_drift
-from events.services import InvalidQuantity, env_test_reset, snapshot_rebuild, stock_adjust
+from events.services import InvalidQuantity, snapshot_rebuild, stock_adjust
 from skus.models import Sku
+from skus.services import env_test_reset
 from skus.tests.factories import SkuFactory
 from stores.tests.factories import StoreSkuFactory
 

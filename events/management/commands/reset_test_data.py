@@ -3,8 +3,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from events.actors import Actor
-from events.services import env_test_reset
 from inventory_site.errors import InventoryError
+from skus.services import env_test_reset
 
 
 class Command(BaseCommand):
