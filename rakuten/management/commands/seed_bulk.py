@@ -106,6 +106,10 @@ class Command(BaseCommand):
                 )
         rows_insert(StoreSku, registrations)
         position = {sku_id: n for n, sku_id in enumerate(ids)}
+        # Read first: the connection cannot serve a query while it streams a COPY.
+        registered = list(
+            StoreSku.objects.filter(sku_id__in=ids).values_list("id", "store_id", "sku_id")
+        )
         rows_insert(
             RakutenBinding,
             (
@@ -116,9 +120,7 @@ class Command(BaseCommand):
                     variant_id=sku_id.upper(),
                     merchant_sku_id="",
                 )
-                for registration_id, store_id, sku_id in StoreSku.objects.filter(sku_id__in=ids)
-                .values_list("id", "store_id", "sku_id")
-                .iterator(chunk_size=10000)
+                for registration_id, store_id, sku_id in registered
             ),
         )
         return ids
