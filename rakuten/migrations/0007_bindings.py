@@ -29,6 +29,10 @@ def bindings_copy(apps, schema_editor):
             RakutenBinding.objects.bulk_create(batch)
             batch = []
     RakutenBinding.objects.bulk_create(batch)
+    # Check the copied rows' foreign keys now: PostgreSQL refuses the ALTER TABLEs that
+    # follow while deferred constraint checks of this transaction are pending.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def bindings_restore(apps, schema_editor):

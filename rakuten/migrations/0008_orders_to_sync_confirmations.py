@@ -27,6 +27,10 @@ def confirmations_copy(apps, schema_editor):
         ),
         batch_size=5000,
     )
+    # Check the copied rows' foreign keys now: PostgreSQL refuses the ALTER TABLEs that
+    # follow while deferred constraint checks of this transaction are pending.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def confirmations_restore(apps, schema_editor):

@@ -32,6 +32,10 @@ def lines_neutral(apps, schema_editor):
             OrderLine.objects.bulk_update(batch, ["listing", "listing_label"])
             batch = []
     OrderLine.objects.bulk_update(batch, ["listing", "listing_label"])
+    # Check the copied rows' foreign keys now: PostgreSQL refuses the ALTER TABLEs that
+    # follow while deferred constraint checks of this transaction are pending.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def lines_back(apps, schema_editor):
