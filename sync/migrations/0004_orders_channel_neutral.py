@@ -91,6 +91,12 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, default="", max_length=200, verbose_name="listing"),
         ),
         migrations.RunPython(lines_neutral, lines_back),
+        # Reversed, the column comes back with a default, and lines_back fills it in.
+        migrations.AlterField(
+            model_name="order",
+            name="progress",
+            field=models.PositiveSmallIntegerField(default=0, verbose_name="order progress"),
+        ),
         migrations.RemoveField(model_name="order", name="progress"),
         migrations.RemoveField(model_name="orderline", name="manage_number"),
         migrations.RemoveField(model_name="orderline", name="variant_id"),

@@ -1,4 +1,4 @@
-"""The staff groups again, now that orders live in sync and RMS's bindings and order
+"""The staff groups again (adding, never removing what an admin gave them), now that orders live in sync and RMS's bindings and order
 confirmations have tables of their own: viewers read them too. (The lists are frozen
 here as they are at this migration; inventory_site/permissions.py moves on.)"""
 
@@ -61,7 +61,8 @@ def groups_update(apps, schema_editor):
             wanted.append(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)
             )
-        group.permissions.set(wanted)
+        # add, not set: rights an admin gave a group by hand stay.
+        group.permissions.add(*wanted)
 
 
 class Migration(migrations.Migration):
