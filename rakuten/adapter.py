@@ -18,6 +18,7 @@ from sync.adapters import (
     BindingField,
     BindingInvalid,
     CatalogPage,
+    CredentialField,
     Listing,
     OrderLineSnapshot,
     OrderSnapshot,
@@ -223,7 +224,10 @@ class RmsAdapter:
 
     platform: ClassVar[str] = "rakuten"
     binder: ClassVar[RmsBinder] = RmsBinder()
-    credential_fields: ClassVar[tuple[str, ...]] = ("service_secret", "license_key")
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = (
+        CredentialField("service_secret", str(_("RMS service secret"))),
+        CredentialField("license_key", str(_("RMS licence key"))),
+    )
     batch_size: ClassVar[int] = BULK_UPSERT_BATCH
     quantity_max: ClassVar[int] = QUANTITY_MAX
     unbound_message: ClassVar[str] = MSG_NOT_MAPPED

@@ -193,7 +193,8 @@ class RmsClient:
     def for_store(cls, store: Store, **overrides: Any) -> RmsClient:
         from django.conf import settings
 
-        if not store.has_credentials:
+        credentials = store.credentials()
+        if not (credentials.get("service_secret") and credentials.get("license_key")):
             raise RmsRequestInvalid(MSG_NO_CREDENTIALS, endpoint=store.store_id)
         options: dict[str, Any] = {
             "timeout": tuple(getattr(settings, "RAKUTEN_TIMEOUT", DEFAULT_TIMEOUT)),
@@ -203,8 +204,8 @@ class RmsClient:
         }
         options.update(overrides)
         return cls(
-            service_secret=store.get_service_secret(),
-            license_key=store.get_license_key(),
+            service_secret=credentials["service_secret"],
+            license_key=credentials["license_key"],
             base_url=store.base_url,
             label=store.store_id,
             **options,

@@ -6,6 +6,7 @@ key opens raises CredentialDecryptError: a wrong key never passes ciphertext
 off as the secret.
 """
 
+import json
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -78,3 +79,13 @@ def mask_secret(plaintext: str) -> str:
     if len(plaintext) < 12:
         return MASK
     return f"{MASK}{plaintext[-4:]}"
+
+
+def encrypt_credentials(credentials: dict[str, str]) -> str:
+    """One token for every credential of a store (blank values left out)."""
+    values = {name: value for name, value in credentials.items() if value}
+    return encrypt_secret(json.dumps(values, sort_keys=True)) if values else ""
+
+
+def decrypt_credentials(token: str) -> dict[str, str]:
+    return json.loads(decrypt_secret(token)) if token else {}

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from stores.crypto import decrypt_secret, mask_secret
+from stores.crypto import decrypt_credentials, mask_secret
 
 RAKUTEN_DEFAULT_BASE_URL = "https://api.rms.rakuten.co.jp"
 
@@ -36,9 +36,9 @@ class Store(models.Model):
         default=0,
         help_text=_("Units held back from this store for every SKU (a SKU may override it)."),
     )
-    # Fernet tokens (stores.crypto); never shown, logged or audited in clear.
-    service_secret_encrypted = models.TextField(_("service secret (encrypted)"), blank=True)
-    license_key_encrypted = models.TextField(_("licence key (encrypted)"), blank=True)
+    # One Fernet token (stores.crypto) of a JSON object: the credentials the store's
+    # adapter declares (RMS: service_secret, license_key). Never shown, logged or audited.
+    credentials_encrypted = models.TextField(_("credentials (encrypted)"), blank=True)
     last_sku_sync_at = models.DateTimeField(_("last SKU sync"), null=True, blank=True)
     # From the last auth test (RMS's licence-key expiry call).
     license_expires_at = models.DateTimeField(_("licence key expires"), null=True, blank=True)
@@ -69,21 +69,19 @@ class Store(models.Model):
 
     @property
     def has_credentials(self) -> bool:
-        return bool(self.service_secret_encrypted and self.license_key_encrypted)
+        return bool(self.credentials_encrypted)
 
-    def get_service_secret(self) -> str:
-        return decrypt_secret(self.service_secret_encrypted)
+    def credentials(self) -> dict[str, str]:
+        """Every credential in clear (raises CredentialDecryptError on a wrong key)."""
+        return decrypt_credentials(self.credentials_encrypted)
 
-    def get_license_key(self) -> str:
-        return decrypt_secret(self.license_key_encrypted)
-
-    @property
-    def service_secret_masked(self) -> str:
-        return mask_secret(self.get_service_secret())
+    def credential(self, name: str) -> str:
+        return self.credentials().get(name, "")
 
     @property
-    def license_key_masked(self) -> str:
-        return mask_secret(self.get_license_key())
+    def credentials_masked(self) -> dict[str, str]:
+        """Each credential's name with at most its last four characters."""
+        return {name: mask_secret(value) for name, value in self.credentials().items()}
 
 
 class StoreSku(models.Model):

@@ -1,5 +1,6 @@
 """Writes to stores, their credentials and their SKU registrations."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -10,14 +11,14 @@ from events.actors import Actor
 from events.models import AuditAction
 from events.services import audit_record, fields_assign
 from inventory_site.errors import InventoryError, validation_message
-from stores.crypto import encrypt_secret, rotate_secret
+from stores.crypto import encrypt_credentials, rotate_secret
 from stores.models import Store
 
 MSG_STORE_EXISTS = _("The store “%(store_id)s” already exists.")
 MSG_STORE_UNKNOWN = _("Unknown store “%(store_id)s”.")
 MSG_SECRET_IN_API_CONFIG = _(
-    "API settings must not hold credentials (%(keys)s): use the service secret and "
-    "licence key fields, which are encrypted."
+    "API settings must not hold credentials (%(keys)s): use the credential fields, "
+    "which are encrypted."
 )
 MSG_STORE_FIELD_NOT_EDITABLE = _("These store fields cannot be changed here: %(fields)s.")
 
@@ -58,8 +59,7 @@ def store_create(
     status: str = Store.Status.ACTIVE,
     api_config: dict[str, Any] | None = None,
     safety_stock: int = 0,
-    service_secret: str = "",
-    license_key: str = "",
+    credentials: Mapping[str, str] | None = None,
 ) -> Store:
     """Create a store; its credentials are encrypted before they are saved and
     the audit entry says only that they were set."""
@@ -70,8 +70,7 @@ def store_create(
         status=status,
         api_config=_check_api_config(api_config),
         safety_stock=safety_stock,
-        service_secret_encrypted=encrypt_secret(service_secret.strip()),
-        license_key_encrypted=encrypt_secret(license_key.strip()),
+        credentials_encrypted=encrypt_credentials(_clean_credentials(credentials)),
     )
     _full_clean(store)
     with transaction.atomic():
@@ -122,28 +121,27 @@ def store_update(*, store_id: str, actor: Actor, **changes: Any) -> Store:
     return store
 
 
-def store_credentials_set(
-    *,
-    store_id: str,
-    actor: Actor,
-    service_secret: str | None = None,
-    license_key: str | None = None,
-) -> Store:
-    """Replace a store's service secret and/or licence key (None or blank
-    leaves one as it is). Encrypted at rest; the audit entry names which
-    credential changed and never its value."""
-    changed = []
+def _clean_credentials(credentials: Mapping[str, str] | None) -> dict[str, str]:
+    return {
+        str(name): str(value).strip()
+        for name, value in (credentials or {}).items()
+        if value is not None and str(value).strip()
+    }
+
+
+def store_credentials_set(*, store_id: str, actor: Actor, credentials: Mapping[str, str]) -> Store:
+    """Replace some of a store's credentials (a blank value leaves one as it is).
+    Encrypted at rest, all in one token; the audit entry names which credential
+    changed and never its value."""
+    wanted = _clean_credentials(credentials)
     with transaction.atomic():
         store = _locked_store(store_id)
-        if service_secret and service_secret.strip():
-            store.service_secret_encrypted = encrypt_secret(service_secret.strip())
-            changed.append("service_secret")
-        if license_key and license_key.strip():
-            store.license_key_encrypted = encrypt_secret(license_key.strip())
-            changed.append("license_key")
+        current = store.credentials()
+        changed = sorted(name for name, value in wanted.items() if current.get(name) != value)
         if not changed:
             return store
-        store.save(update_fields=[f"{name}_encrypted" for name in changed])
+        store.credentials_encrypted = encrypt_credentials({**current, **wanted})
+        store.save(update_fields=["credentials_encrypted"])
         audit_record(
             actor=actor,
             action=AuditAction.STORE_CREDENTIALS,
@@ -159,8 +157,7 @@ def store_credentials_rotate() -> int:
     count = 0
     with transaction.atomic(durable=True):
         for store in Store.objects.select_for_update().order_by("store_id"):
-            store.service_secret_encrypted = rotate_secret(store.service_secret_encrypted)
-            store.license_key_encrypted = rotate_secret(store.license_key_encrypted)
-            store.save(update_fields=["service_secret_encrypted", "license_key_encrypted"])
+            store.credentials_encrypted = rotate_secret(store.credentials_encrypted)
+            store.save(update_fields=["credentials_encrypted"])
             count += 1
     return count

@@ -130,6 +130,14 @@ class BindingField:
     required: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class CredentialField:
+    """One secret a store of the platform needs (encrypted at rest, write-only in forms)."""
+
+    name: str
+    label: str
+
+
 class BindingInvalid(ValueError):
     """Platform keys that the platform would refuse; the message says which and why."""
 
@@ -222,7 +230,7 @@ class Adapter(StockTarget, Protocol):
 
     platform: ClassVar[str]
     binder: ClassVar[Binder]
-    credential_fields: ClassVar[tuple[str, ...]]
+    credential_fields: ClassVar[tuple[CredentialField, ...]]
 
     @classmethod
     def for_store(cls, store: Store) -> Adapter: ...

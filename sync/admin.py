@@ -7,11 +7,18 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from inventory_site.admin_mixins import ReadOnlyAdmin, ServiceAdmin
-from stores.models import StoreSku
+from stores.crypto import CredentialDecryptError
+from stores.models import Store, StoreSku
+from stores.services import (
+    STORE_EDITABLE_FIELDS,
+    store_create,
+    store_credentials_set,
+    store_update,
+)
 
 from .models import Order, OrderLine, SyncRun
 from .registrations import Registration, registrations_check, store_sku_register
-from .registry import binder_for, platforms
+from .registry import adapter_class, binder_for, platforms
 
 
 class OrderLineInline(admin.TabularInline):
@@ -90,19 +97,12 @@ class StoreSkuForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         registration = self.instance if self.instance.pk else None
-        for platform, adapter in platforms().items():
-            current = (
-                adapter.binder.keys_of([registration.pk]).get(registration.pk, {})
-                if registration is not None and registration.store.platform_type == platform
-                else {}
-            )
-            for key in adapter.binder.fields:
-                self.fields[_key_field_name(platform, key.name)] = forms.CharField(
-                    label=f"{key.label} ({platform})",
-                    max_length=key.max_length * 4,
-                    required=False,
-                    initial=current.get(key.name, ""),
-                )
+        if registration is None:
+            return
+        platform = registration.store.platform_type
+        current = binder_for(platform).keys_of([registration.pk]).get(registration.pk, {})
+        for name, value in current.items():
+            self.initial[_key_field_name(platform, name)] = value
 
     def _store(self) -> Any:
         if self.instance.pk:
@@ -137,9 +137,25 @@ class StoreSkuForm(forms.ModelForm):
         }
 
 
+def _store_sku_form() -> type[StoreSkuForm]:
+    fields = {
+        _key_field_name(platform, key.name): forms.CharField(
+            label=f"{key.label} ({platform})", max_length=key.max_length * 4, required=False
+        )
+        for platform, adapter in platforms().items()
+        for key in adapter.binder.fields
+    }
+    return type("StoreSkuForm", (StoreSkuForm,), fields)
+
+
 @admin.register(StoreSku)
 class StoreSkuAdmin(ServiceAdmin):
     form = StoreSkuForm
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        kwargs["form"] = _store_sku_form()
+        return super().get_form(request, obj, change=change, **kwargs)
+
     list_display = ("store", "sku", "safety_stock", "last_pushed_quantity", "last_pushed_at")
     list_filter = ("store",)
     search_fields = ("sku__sku_id",)
@@ -158,3 +174,131 @@ class StoreSkuAdmin(ServiceAdmin):
             **form.platform_keys(),
         )
         obj.pk = registration.pk
+
+
+SECRET_HELP = _("Write-only: leave blank to keep the current value. It is stored encrypted.")
+
+
+def secret_field(label: str) -> forms.CharField:
+    """A write-only credential input: never rendered back into the page."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=SECRET_HELP,
+    )
+
+
+def _credential_field_name(platform: str, name: str) -> str:
+    return f"{platform}__{name}"
+
+
+class StoreAdminForm(forms.ModelForm):
+    """The credentials every platform's adapter declares, as write-only fields (never
+    rendered back into the page); those of the store's own platform are saved."""
+
+    class Meta:
+        model = Store
+        fields = ("store_id", "store_name", "platform_type", "status", "safety_stock", "api_config")
+
+    def credentials_for(self, platform: str) -> dict[str, str]:
+        return {
+            field.name: self.cleaned_data.get(_credential_field_name(platform, field.name)) or ""
+            for field in adapter_class(platform).credential_fields
+        }
+
+
+def _store_form() -> type[StoreAdminForm]:
+    """The form with one write-only field per credential of every platform (declared on the
+    class, so that the admin lays them out)."""
+    fields = {
+        _credential_field_name(platform, field.name): secret_field(field.label)
+        for platform, adapter in platforms().items()
+        for field in adapter.credential_fields
+    }
+    return type("StoreAdminForm", (StoreAdminForm,), fields)
+
+
+@admin.register(Store)
+class StoreAdmin(ServiceAdmin):
+    form = StoreAdminForm
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        kwargs["form"] = _store_form()
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    list_display = (
+        "store_id",
+        "store_name",
+        "platform_type",
+        "status",
+        "safety_stock",
+        "credentials",
+        "last_sku_sync_at",
+    )
+    list_filter = ("platform_type", "status")
+    search_fields = ("store_id", "store_name")
+    readonly_fields = ("credentials_shown", "last_sku_sync_at", "created_at")
+
+    def get_fields(self, request: HttpRequest, obj: Store | None = None) -> list[str]:
+        fields = ["store_id", "store_name", "platform_type", "status", "safety_stock", "api_config"]
+        if obj is not None:
+            fields += ["credentials_shown"]
+        platforms_shown = [obj.platform_type] if obj is not None else list(platforms())
+        fields += [
+            _credential_field_name(platform, field.name)
+            for platform in platforms_shown
+            for field in adapter_class(platform).credential_fields
+        ]
+        if obj is not None:
+            fields += ["last_sku_sync_at", "created_at"]
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Store | None = None) -> tuple:
+        if obj is None:
+            return ()
+        return ("store_id", "platform_type", *self.readonly_fields)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Events and registrations refer to stores: deactivate one instead.
+        return False
+
+    @staticmethod
+    def _masked(reader: Any) -> str:
+        try:
+            return reader() or "—"
+        except CredentialDecryptError:
+            return str(_("cannot be decrypted: enter it again"))
+
+    @admin.display(description=_("credentials"))
+    def credentials_shown(self, obj: Store) -> str:
+        return self._masked(
+            lambda: ", ".join(f"{name} {value}" for name, value in obj.credentials_masked.items())
+        )
+
+    @admin.display(description=_("credentials"), boolean=True)
+    def credentials(self, obj: Store) -> bool:
+        return obj.has_credentials
+
+    def save_model(self, request: HttpRequest, obj: Store, form: Any, change: bool) -> None:
+        actor = self.actor(request)
+        data = form.cleaned_data
+        if change:
+            changes = {f: data[f] for f in form.changed_data if f in STORE_EDITABLE_FIELDS}
+            if changes:
+                store_update(store_id=obj.pk, actor=actor, **changes)
+            store_credentials_set(
+                store_id=obj.pk, actor=actor, credentials=form.credentials_for(obj.platform_type)
+            )
+        else:
+            store_create(
+                store_id=data["store_id"],
+                store_name=data["store_name"],
+                platform_type=data["platform_type"],
+                status=data.get("status") or Store.Status.ACTIVE,
+                api_config=data.get("api_config") or {},
+                safety_stock=data.get("safety_stock") or 0,
+                credentials=form.credentials_for(data["platform_type"]),
+                actor=actor,
+            )

@@ -129,13 +129,15 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
         _backoff(work, str(exc), now)
         return log.finish(SyncRun.Status.FAILED, str(exc))
     status = SyncRun.Status.SUCCEEDED
+    error = ""
     for start in range(0, len(work), target.batch_size):
         batch = work[start : start + target.batch_size]
         try:
             result = adapter.push_stock([row["update"] for row in batch])
         except PlatformError as exc:
             rest = work[start:]
-            _backoff(rest, str(exc), now, retry_after=exc.retry_after)
+            error = str(exc)
+            _backoff(rest, error, now, retry_after=exc.retry_after)
             log.add("deferred", len(rest))
             log.say("stopped at row %d of %d: %s", start, len(work), exc)
             status = SyncRun.Status.FAILED if start == 0 else SyncRun.Status.PARTIAL
@@ -158,7 +160,7 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
     if unbound and status == SyncRun.Status.SUCCEEDED:
         status = SyncRun.Status.PARTIAL
     log.say("%d pushed, %d failed", log.counts.get("pushed", 0), log.counts.get("failed", 0))
-    return log.finish(status)
+    return log.finish(status, error)
 
 
 def _done(store: Store, rows: list[Row], now: dt.datetime) -> None:

@@ -90,8 +90,7 @@ class Engine:
                 store_id=store_id,
                 store_name=store_id,
                 api_config={"base_url": url},
-                service_secret=secret,
-                license_key=key,
+                credentials={"service_secret": secret, "license_key": key},
                 actor=actor,
             )
         for sku_id, stock in (("Tshirt-RED-M", 25), ("Tshirt-RED-L", 12), ("Towel-NAVY", 3)):

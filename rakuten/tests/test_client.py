@@ -632,7 +632,9 @@ def test_a_client_needs_credentials():
 def test_for_store_uses_the_stores_credentials_and_base_url():
     from stores.tests.factories import StoreFactory
 
-    store = StoreFactory(api_config={"base_url": BASE}, service_secret="SP1", license_key="SL1")
+    store = StoreFactory(
+        api_config={"base_url": BASE}, credentials={"service_secret": "SP1", "license_key": "SL1"}
+    )
     responses.get(
         EXPIRY,
         json={"expiryDate": "2027-01-01T00:00:00"},
@@ -641,6 +643,6 @@ def test_for_store_uses_the_stores_credentials_and_base_url():
     client = RmsClient.for_store(store, limiter=RateLimiter())
     assert client.label == store.store_id
     assert client.license_expiry().expires_at.year == 2027
-    bare = StoreFactory(service_secret="", license_key="")
+    bare = StoreFactory(credentials={})
     with pytest.raises(RmsRequestInvalid):
         RmsClient.for_store(bare)

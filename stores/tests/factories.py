@@ -13,8 +13,9 @@ class StoreFactory(factory.django.DjangoModelFactory):
     store_id = factory.Sequence(lambda n: f"store-{n}")
     store_name = factory.Sequence(lambda n: f"Store {n}")
     api_config = factory.LazyAttribute(lambda o: {"shop_url": f"{o.store_id}.rakuten.co.jp"})
-    service_secret = factory.Sequence(lambda n: f"SP{n:06d}_secretvalue")
-    license_key = factory.Sequence(lambda n: f"SL{n:06d}_licencevalue")
+    credentials = factory.Sequence(
+        lambda n: {"service_secret": f"SP{n:06d}_secretvalue", "license_key": f"SL{n:06d}_lic"}
+    )
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

@@ -30,8 +30,7 @@ LICENCE = "SL416502_YuXi3naks7oilYtI"
 def raw_row(store_id):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT service_secret_encrypted, license_key_encrypted FROM stores "
-            "WHERE store_id = %s",
+            "SELECT credentials_encrypted FROM stores WHERE store_id = %s",
             [store_id],
         )
         return cursor.fetchone()
@@ -46,17 +45,18 @@ class TestCredentials:
         store = store_create(
             store_id="tokyo",
             store_name="Tokyo",
-            service_secret=SECRET,
-            license_key=LICENCE,
+            credentials={"service_secret": SECRET, "license_key": LICENCE},
             actor=actor,
         )
-        secret_cipher, licence_cipher = raw_row("tokyo")
-        assert SECRET not in secret_cipher
-        assert LICENCE not in licence_cipher
+        (cipher,) = raw_row("tokyo")
+        assert SECRET not in cipher
+        assert LICENCE not in cipher
         store.refresh_from_db()
-        assert (store.get_service_secret(), store.get_license_key()) == (SECRET, LICENCE)
-        assert store.service_secret_masked == "••••HjsL"
-        assert store.license_key_masked == "••••lYtI"
+        assert store.credentials() == {"service_secret": SECRET, "license_key": LICENCE}
+        assert store.credentials_masked == {
+            "service_secret": "••••HjsL",
+            "license_key": "••••lYtI",
+        }
         assert SECRET not in everything_audited()
         assert LICENCE not in everything_audited()
         assert AuditLog.objects.get(action=AuditAction.STORE_CREATE).details["credentials_set"]
@@ -73,8 +73,12 @@ class TestCredentials:
 
     def test_change_is_audited_by_name_only(self, actor):
         StoreFactory(store_id="osaka")
-        store_credentials_set(store_id="osaka", license_key="SL-new-licence-0001", actor=actor)
-        assert Store.objects.get(pk="osaka").get_license_key() == "SL-new-licence-0001"
+        store_credentials_set(
+            store_id="osaka", credentials={"license_key": "SL-new-licence-0001"}, actor=actor
+        )
+        store = Store.objects.get(pk="osaka")
+        assert store.credential("license_key") == "SL-new-licence-0001"
+        assert store.credential("service_secret").startswith("SP")  # kept
         entry = AuditLog.objects.get(action=AuditAction.STORE_CREDENTIALS)
         assert entry.details == {"store_id": "osaka", "changed": ["license_key"]}
         assert "SL-new-licence-0001" not in everything_audited()
@@ -82,19 +86,21 @@ class TestCredentials:
     def test_blank_change_keeps_the_credentials(self, actor):
         store = StoreFactory()
         before = raw_row(store.store_id)
-        store_credentials_set(store_id=store.store_id, service_secret=" ", actor=actor)
+        store_credentials_set(
+            store_id=store.store_id, credentials={"service_secret": " "}, actor=actor
+        )
         assert raw_row(store.store_id) == before
         assert not AuditLog.objects.filter(action=AuditAction.STORE_CREDENTIALS).exists()
 
     def test_key_rotation(self, settings, capsys):
-        store = StoreFactory(service_secret=SECRET)
+        store = StoreFactory(credentials={"service_secret": SECRET, "license_key": LICENCE})
         old_key = settings.FIELD_ENCRYPTION_KEYS[0]
         new_key = Fernet.generate_key().decode()
         settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
         call_command("rotate_credentials_key")
         assert "1 store(s)" in capsys.readouterr().out
         settings.FIELD_ENCRYPTION_KEYS = [new_key]
-        assert Store.objects.get(pk=store.pk).get_service_secret() == SECRET
+        assert Store.objects.get(pk=store.pk).credential("service_secret") == SECRET
 
     def test_rotation_with_a_missing_key_changes_nothing(self, settings):
         store = StoreFactory()
@@ -143,8 +149,8 @@ class TestStores:
             store_create(store_id="y", store_name="x", platform_type="amazon", actor=actor)
         with pytest.raises(StoreInvalid, match="Unknown store"):
             store_update(store_id="ghost", store_name="x", actor=actor)
-        with pytest.raises(StoreInvalid, match="cannot be changed here: service_secret_encrypted"):
-            store_update(store_id="dup", service_secret_encrypted="x", actor=actor)
+        with pytest.raises(StoreInvalid, match="cannot be changed here: credentials_encrypted"):
+            store_update(store_id="dup", credentials_encrypted="x", actor=actor)
         with pytest.raises(StoreInvalid, match="JSON object"):
             store_update(store_id="dup", api_config=["x"], actor=actor)
 
@@ -202,7 +208,9 @@ class TestRegistration:
 
 class TestAdmin:
     def test_change_page_never_shows_the_secrets(self, admin_client):
-        StoreFactory(store_id="shown", service_secret=SECRET, license_key=LICENCE)
+        StoreFactory(
+            store_id="shown", credentials={"service_secret": SECRET, "license_key": LICENCE}
+        )
         page = admin_client.get(reverse("admin:stores_store_change", args=["shown"]))
         html = page.content.decode()
         assert SECRET not in html
@@ -222,13 +230,13 @@ class TestAdmin:
                 "status": "active",
                 "safety_stock": "1",
                 "api_config": '{"shop_url": "web.rakuten.co.jp"}',
-                "service_secret": SECRET,
-                "license_key": LICENCE,
+                "rakuten__service_secret": SECRET,
+                "rakuten__license_key": LICENCE,
             },
         )
         assert response.status_code == 302
         store = Store.objects.get(pk="web")
-        assert store.get_service_secret() == SECRET
+        assert store.credential("service_secret") == SECRET
         response = admin_client.post(
             reverse("admin:stores_store_change", args=["web"]),
             {
@@ -236,14 +244,14 @@ class TestAdmin:
                 "status": "active",
                 "safety_stock": "1",
                 "api_config": '{"shop_url": "web.rakuten.co.jp"}',
-                "service_secret": "",
-                "license_key": "SL-rotated-licence-9",
+                "rakuten__service_secret": "",
+                "rakuten__license_key": "SL-rotated-licence-9",
             },
         )
         assert response.status_code == 302
         store.refresh_from_db()
-        assert (store.store_name, store.get_service_secret()) == ("Web shop 2", SECRET)
-        assert store.get_license_key() == "SL-rotated-licence-9"
+        assert (store.store_name, store.credential("service_secret")) == ("Web shop 2", SECRET)
+        assert store.credential("license_key") == "SL-rotated-licence-9"
         assert SECRET not in everything_audited()
         assert {e.action for e in AuditLog.objects.all()} >= {
             AuditAction.STORE_CREATE,

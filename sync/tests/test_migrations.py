@@ -18,6 +18,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Sum
 
+from stores.crypto import encrypt_secret
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The previous release's leaf migrations (sync did not exist).
@@ -318,6 +320,9 @@ def previous_release_fill(old) -> None:
             last_sku_sync_at=T0,
             last_auth_test_at=T0,
             license_expires_at=T0 + dt.timedelta(days=90),
+            # tokyo has both RMS credentials, osaka only its service secret.
+            service_secret_encrypted=encrypt_secret(f"SP-{store_id}-secret"),
+            license_key_encrypted=encrypt_secret("SL-tokyo-key" if store_id == "tokyo" else ""),
         )
         for index, store_id in enumerate(STORES)
     }
@@ -563,8 +568,18 @@ def test_forwards_keeps_every_row_of_the_previous_release(old_apps):
     assert not {"rakuten_orders", "rakuten_order_lines", "rakuten_sync_runs"} & tables
 
     # What did not move is untouched.
+    credential_columns = ("service_secret_encrypted", "license_key_encrypted")
+    assert [without(row, *credential_columns) for row in before["stores.Store"]] == [
+        without(row, "credentials_encrypted") for row in rows(latest_model("stores.Store"))
+    ]
+    # The two RMS tokens became one JSON of the credentials each store had.
+    assert {
+        store.store_id: store.credentials() for store in latest_model("stores.Store").objects.all()
+    } == {
+        "tokyo": {"service_secret": "SP-tokyo-secret", "license_key": "SL-tokyo-key"},
+        "osaka": {"service_secret": "SP-osaka-secret"},
+    }
     for label in [
-        "stores.Store",
         "skus.Sku",
         "events.InventoryEvent",
         "events.InventorySnapshot",

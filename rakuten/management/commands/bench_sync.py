@@ -125,8 +125,7 @@ class Command(BaseCommand):
                 store_id=store_id,
                 store_name=store_id,
                 api_config={"base_url": url},
-                service_secret=secret,
-                license_key=key,
+                credentials={"service_secret": secret, "license_key": key},
                 actor=Actor.system("bench"),
             )
             self._catalogue(None, store, n, stock=lambda i: (i * 7) % 60)
@@ -172,8 +171,7 @@ class Command(BaseCommand):
             store_id=store_id,
             store_name=store_id,
             api_config={"base_url": url},
-            service_secret=secret,
-            license_key=key,
+            credentials={"service_secret": secret, "license_key": key},
             actor=Actor.system("bench"),
         )
 

@@ -53,8 +53,10 @@ class Command(BaseCommand):
                             "poll_interval_minutes": 1,
                         },
                         safety_stock=safety,
-                        service_secret=SANDBOX_CREDENTIALS[store_id][0],
-                        license_key=SANDBOX_CREDENTIALS[store_id][1],
+                        credentials={
+                            "service_secret": SANDBOX_CREDENTIALS[store_id][0],
+                            "license_key": SANDBOX_CREDENTIALS[store_id][1],
+                        },
                         actor=actor,
                     )
             for raw_id, name, stock, _manage_number in DEMO_SKUS:
