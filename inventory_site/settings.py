@@ -165,6 +165,10 @@ def _engine_int(name: str, default: int) -> int:
     return env.int(f"SYNC_{name}", default=env.int(f"RAKUTEN_{name}", default=default))
 
 
+# One job per (store, kind) at a time: a lease its holder renews while it works; a
+# holder that dies is taken over once the lease runs out.
+SYNC_LEASE_SECONDS = _engine_int("LEASE_SECONDS", 120)
+
 # Polling: first poll starts at the time it runs (earlier orders are in the stock
 # the pool started from); later polls search from the cursor less an overlap and
 # re-read every order not yet final; the nightly sweep re-reads the lookback.

@@ -64,12 +64,14 @@ class SyncRun(models.Model):
         FAILED = "failed", _("failed")
         CANCELLED = "cancelled", _("cancelled")
         SKIPPED = "skipped", _("skipped (another run holds the store)")
+        # Its worker stopped (killed, machine lost) and another run took the store over.
+        INTERRUPTED = "interrupted", _("interrupted (its worker stopped)")
 
     store = models.ForeignKey(
         "stores.Store", on_delete=models.PROTECT, related_name="sync_runs", db_column="store_id"
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
@@ -77,6 +79,9 @@ class SyncRun(models.Model):
     log = models.TextField(blank=True, default="")
     error = models.TextField(blank=True, default="")
     cancel_requested = models.BooleanField(default=False)
+    # The lease its worker holds while it runs (empty: not started by a worker yet).
+    lease_key = models.CharField(max_length=120, blank=True, default="")
+    lease_token = models.CharField(max_length=64, blank=True, default="")
     operator = models.CharField(max_length=100, default="system")
 
     class Meta:
@@ -94,7 +99,15 @@ class SyncRun(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    status__in=["running", "succeeded", "partial", "failed", "cancelled", "skipped"]
+                    status__in=[
+                        "running",
+                        "succeeded",
+                        "partial",
+                        "failed",
+                        "cancelled",
+                        "skipped",
+                        "interrupted",
+                    ]
                 ),
                 name="sync_runs_status_valid",
             ),

@@ -4,11 +4,17 @@
 that found the store busy as ``skipped``, and makes sure a run that raises ends
 ``failed`` with the reason (a platform error is expected and ends the run; anything
 else ends it and is raised again for the task's log).
+
+While it works, a run renews its lease (``RunLog.beat``, called as it counts its work);
+a run whose worker died stops renewing, the next run of that (store, kind) takes the
+store over once the lease has run out, and closes the dead run as ``interrupted`` with
+what it had done. A task delivered twice never relabels a run another worker holds.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,12 +26,20 @@ from django.utils.translation import gettext_lazy as _
 from stores.models import Store
 
 from .errors import PlatformError
-from .leases import job_lease
+from .leases import job_lease, lease_extend, lease_ttl
 from .models import SyncRun
 
 logger = logging.getLogger("sync.runs")
 
 MSG_BUSY = _("Another run holds this store; nothing was done.")
+MSG_INTERRUPTED = _(
+    "Its worker stopped before the end (killed or lost); run %(run)s took the store over."
+)
+MSG_LEASE_LOST = _("Another run took the store over: this one stopped.")
+
+
+class LeaseLost(Exception):
+    """The run's lease ran out and another run holds the store: stop at once."""
 
 
 @dataclass
@@ -35,9 +49,22 @@ class RunLog:
     run: SyncRun
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lines: list[str] = field(default_factory=list)
+    last_beat: float = field(default_factory=time.monotonic)
 
     def add(self, name: str, amount: int = 1) -> None:
         self.counts[name] += amount
+        self.beat()
+
+    def beat(self) -> None:
+        """Renew the run's lease once a quarter of its time has passed (cheap to call
+        often). Raises ``LeaseLost`` when another run took the store over."""
+        if not self.run.lease_token:
+            return
+        if time.monotonic() - self.last_beat < lease_ttl().total_seconds() / 4:
+            return
+        self.last_beat = time.monotonic()
+        if not lease_extend(self.run.lease_key, self.run.lease_token):
+            raise LeaseLost(str(MSG_LEASE_LOST))
 
     def say(self, message: str, *args: Any) -> None:
         text = message % args if args else message
@@ -45,6 +72,8 @@ class RunLog:
         logger.info("%s %s: %s", self.run.kind, self.run.store_id, text)
 
     def save(self, **fields: Any) -> None:
+        if fields.get("finished_at") is None:
+            self.beat()
         self.run.counts = dict(self.counts)
         self.run.log = "\n".join(self.lines[-500:])
         for name, value in fields.items():
@@ -74,6 +103,19 @@ def run_skipped(store: Store, kind: str, operator: str = "system") -> SyncRun:
     )
 
 
+def _interrupted_close(key: str, taken_by: SyncRun) -> int:
+    """Runs that held this lease before and never finished: their worker died."""
+    return (
+        SyncRun.objects.filter(lease_key=key, status=SyncRun.Status.RUNNING)
+        .exclude(pk=taken_by.pk)
+        .update(
+            status=SyncRun.Status.INTERRUPTED,
+            finished_at=timezone.now(),
+            error=str(MSG_INTERRUPTED % {"run": taken_by.pk}),
+        )
+    )
+
+
 def run_job(
     *,
     store: Store,
@@ -84,14 +126,31 @@ def run_job(
 ) -> SyncRun:
     """Run ``work`` as the only ``kind`` job of the store; ``run`` is the row a person's
     page already follows (else one is made). ``work`` returns ``log.finish(...)``."""
-    with job_lease(f"{kind}:{store.store_id}") as token:
+    key = f"{kind}:{store.store_id}"
+    if run is not None and (run.status != SyncRun.Status.RUNNING or run.lease_token):
+        # A task delivered again: the run ended, or a worker holds it. Leave it be.
+        return run
+    with job_lease(key) as token:
         if token is None:
             if run is not None:
                 return RunLog(run).finish(SyncRun.Status.SKIPPED, str(MSG_BUSY))
             return run_skipped(store, kind, operator)
-        log = RunLog(run) if run is not None else run_start(store, kind, operator)
+        if run is None:
+            run = SyncRun.objects.create(
+                store=store, kind=kind, operator=operator, lease_key=key, lease_token=token
+            )
+        else:
+            run.lease_key, run.lease_token = key, token
+            run.save(update_fields=["lease_key", "lease_token"])
+        log = RunLog(run)
+        interrupted = _interrupted_close(key, run)
+        if interrupted:
+            log.say("took the store over from %d interrupted run(s)", interrupted)
         try:
             return work(log)
+        except LeaseLost as exc:
+            log.say(str(exc))
+            return log.finish(SyncRun.Status.INTERRUPTED, str(exc))
         except PlatformError as exc:
             log.say("stopped: %s", exc)
             return log.finish(SyncRun.Status.FAILED, str(exc))
