@@ -165,9 +165,12 @@ def _engine_int(name: str, default: int) -> int:
     return env.int(f"SYNC_{name}", default=env.int(f"RAKUTEN_{name}", default=default))
 
 
-# One job per (store, kind) at a time: a lease its holder renews while it works; a
-# holder that dies is taken over once the lease runs out.
-SYNC_LEASE_SECONDS = _engine_int("LEASE_SECONDS", 120)
+# One job per (store, kind) at a time: a lease its holder renews while it works (a
+# thread renews it every quarter of its time); a holder that dies is taken over once
+# the lease runs out.
+# 60 s: a killed worker's store is taken over within two minutes (the lease runs out,
+# then the minute's schedule starts the job again).
+SYNC_LEASE_SECONDS = _engine_int("LEASE_SECONDS", 60)
 
 # Polling: first poll starts at the time it runs (earlier orders are in the stock
 # the pool started from); later polls search from the cursor less an overlap and

@@ -1,7 +1,7 @@
 """Leases: one holder per job key ("poll:<store>") across threads, processes and hosts.
 
-A lease is short (``SYNC_LEASE_SECONDS``, 2 minutes by default) and its holder renews it
-while it works (``RunLog`` beats between batches, pages and orders). A holder that dies
+A lease is short (``SYNC_LEASE_SECONDS``, 60 s by default) and its holder renews it while it
+works (``sync.runs.LeaseKeeper``, a thread of the worker). A holder that dies
 (kill -9, a lost machine) stops renewing, and the next run takes the store over once the
 lease has run out: no store stays blocked for long, whatever killed its worker. It works
 the same on SQLite and PostgreSQL (a row and conditional UPDATEs, no session lock)."""

@@ -14,12 +14,14 @@ what it had done. A task delivered twice never relabels a run another worker hol
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +44,32 @@ class LeaseLost(Exception):
     """The run's lease ran out and another run holds the store: stop at once."""
 
 
+class LeaseKeeper(threading.Thread):
+    """Renews a run's lease every quarter of its time while the run works, even through
+    a long platform call; it dies with its process, so a killed worker's lease runs out.
+    ``lost`` is set when the lease could not be renewed (another run holds the store)."""
+
+    def __init__(self, key: str, token: str) -> None:
+        super().__init__(name=f"lease {key}", daemon=True)
+        self.key, self.token = key, token
+        self.lost = False
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        interval = max(lease_ttl().total_seconds() / 4, 1.0)
+        try:
+            while not self.done.wait(interval):
+                if not lease_extend(self.key, self.token):
+                    self.lost = True
+                    return
+        finally:
+            connection.close()  # this thread's own database connection
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join(timeout=5)
+
+
 @dataclass
 class RunLog:
     """Counts and log lines of a run, written to its row at the end (and between pages)."""
@@ -50,6 +78,7 @@ class RunLog:
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lines: list[str] = field(default_factory=list)
     last_beat: float = field(default_factory=time.monotonic)
+    keeper: LeaseKeeper | None = None
 
     def add(self, name: str, amount: int = 1) -> None:
         self.counts[name] += amount
@@ -60,6 +89,8 @@ class RunLog:
         often). Raises ``LeaseLost`` when another run took the store over."""
         if not self.run.lease_token:
             return
+        if self.keeper is not None and self.keeper.lost:
+            raise LeaseLost(str(MSG_LEASE_LOST))
         if time.monotonic() - self.last_beat < lease_ttl().total_seconds() / 4:
             return
         self.last_beat = time.monotonic()
@@ -142,10 +173,12 @@ def run_job(
         else:
             run.lease_key, run.lease_token = key, token
             run.save(update_fields=["lease_key", "lease_token"])
-        log = RunLog(run)
+        keeper = LeaseKeeper(key, token)
+        log = RunLog(run, keeper=keeper)
         interrupted = _interrupted_close(key, run)
         if interrupted:
             log.say("took the store over from %d interrupted run(s)", interrupted)
+        keeper.start()
         try:
             return work(log)
         except LeaseLost as exc:
@@ -157,3 +190,5 @@ def run_job(
         except Exception as exc:
             log.finish(SyncRun.Status.FAILED, f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            keeper.stop()
