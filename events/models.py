@@ -207,6 +207,7 @@ class AuditAction(models.TextChoices):
     SKU_SYNC = "sku.sync", _("SKU sync from a store")
     PUSH_ALL = "push.all", _("every SKU pushed to a store")
     FAILED_RETRY = "push.retry", _("failed syncs retried")
+    QUARANTINE_DISMISS = "order.dismiss", _("quarantined orders dismissed")
 
 
 class AuditLogQuerySet(AppendOnlyQuerySet):

@@ -11,6 +11,8 @@ reports = [
     path("reconcile/", sync_views.reconcile_report, name="reconcile"),
     path("failed/", sync_views.failed_syncs, name="failed"),
     path("failed/retry/", sync_views.failed_retry_view, name="failed_retry"),
+    path("quarantine/", sync_views.quarantine_list, name="quarantine"),
+    path("quarantine/act/", sync_views.quarantine_act, name="quarantine_act"),
 ]
 
 urlpatterns = [

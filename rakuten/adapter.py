@@ -209,6 +209,7 @@ def order_snapshot(order: Order) -> OrderSnapshot:
                 },
                 units=max(line.units, 0),
                 counts=not line.deleted,
+                line_id=line.item_detail_id or "",
             )
             for line in order.lines
         ),

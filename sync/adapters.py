@@ -60,6 +60,9 @@ class OrderLineSnapshot:
     listing: Mapping[str, str]
     units: int
     counts: bool = True
+    # The platform's own id of the line (RMS itemDetailId): lines are matched to what the
+    # engine saw before by it, not by position (a platform may reorder lines).
+    line_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

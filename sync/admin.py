@@ -16,7 +16,7 @@ from stores.services import (
     store_update,
 )
 
-from .models import Order, OrderLine, SyncRun
+from .models import Order, OrderLine, QuarantinedOrder, SyncRun
 from .registrations import Registration, registrations_check, store_sku_register
 from .registry import adapter_class, binder_for, platforms
 
@@ -62,6 +62,13 @@ class OrderLineAdmin(ReadOnlyAdmin):
     list_filter = (UnmatchedFilter, "order__store")
     search_fields = ("listing_label", "order__order_number")
     list_select_related = ("order",)
+
+
+@admin.register(QuarantinedOrder)
+class QuarantinedOrderAdmin(ReadOnlyAdmin):
+    list_display = ("order_number", "store", "status", "attempts", "last_seen_at", "reason")
+    list_filter = ("status", "store")
+    search_fields = ("order_number", "reason")
 
 
 @admin.register(SyncRun)

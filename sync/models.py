@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -182,6 +183,8 @@ class OrderLine(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField()
+    # The platform's id of the line, when it has one (RMS itemDetailId).
+    line_id = models.CharField(_("line id"), max_length=64, blank=True, default="")
     listing = models.JSONField(_("listing"), default=dict)
     listing_label = models.CharField(_("listing"), max_length=200, blank=True, default="")
     units = models.PositiveIntegerField()
@@ -234,3 +237,51 @@ class OrderSkuState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}:{self.sku_id} taken {self.taken}"
+
+
+class QuarantinedOrder(models.Model):
+    """An order the engine could not apply (a quantity out of range, a shape it cannot
+    read): set aside with its reason while the poll goes on with the other orders. Open
+    ones are read again on every poll of the store and leave quarantine once they apply;
+    staff can dismiss one (it is then never read again)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        RESOLVED = "resolved", _("applied since")
+        DISMISSED = "dismissed", _("dismissed")
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.PROTECT, related_name="+", db_column="store_id"
+    )
+    order_number = models.CharField(_("order number"), max_length=200)
+    reason = models.TextField(_("reason"))
+    snapshot = models.JSONField(
+        _("what the platform sent"), default=dict, encoder=DjangoJSONEncoder
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.CharField(_("closed by"), max_length=100, blank=True, default="")
+
+    class Meta:
+        db_table = "sync_quarantined_orders"
+        verbose_name = _("quarantined order")
+        verbose_name_plural = _("quarantined orders")
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "order_number"], name="sync_quarantined_orders_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "resolved", "dismissed"]),
+                name="sync_quarantined_orders_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "store"], name="sync_quarantine_open")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.order_number} ({self.status})"

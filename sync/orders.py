@@ -10,8 +10,11 @@ nothing. An order first seen after its confirmation still takes its units once.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,20 +24,88 @@ from django_q.tasks import async_task
 
 from events.actors import Actor
 from events.models import AuditAction, EventSource, EventType
-from events.services import audit_record, event_record, make_token
+from events.services import QUANTITY_LIMIT, audit_record, event_record, make_token
 from stores.models import Store
 
 from .adapters import OrderSnapshot, PollWindow
-from .models import Order, OrderLine, OrderSkuState, PollState, SyncRun
+from .errors import PlatformError
+from .models import Order, OrderLine, OrderSkuState, PollState, QuarantinedOrder, SyncRun
 from .registry import adapter_class, adapter_for
-from .runs import RunLog, run_job
+from .runs import LeaseLost, RunLog, run_job
 
 MSG_STORE_INACTIVE = _("The store is inactive.")
 MSG_NO_ORDERS = _("This platform has no orders to poll.")
+MSG_BAD_NUMBER = _("The order number is empty or longer than %(limit)d characters.")
+MSG_BAD_STATUS = _("The order status is longer than %(limit)d characters.")
+MSG_BAD_UNITS = _("Line %(line)d asks for %(units)s units: a line takes 0 to %(limit)d.")
+
+ORDER_NUMBER_MAX = 100
+STATUS_MAX = 32
+logger = logging.getLogger("sync.orders")
 
 POLL_OPERATOR_SUFFIX = ":poll"
 
 Matcher = Callable[[Mapping[str, str]], str | None]
+
+
+def _line_key(line_id: str, listing: Mapping[str, str]) -> tuple:
+    return ("id", line_id) if line_id else ("listing", *sorted(listing.items()))
+
+
+def snapshot_problem(snapshot: OrderSnapshot) -> str | None:
+    """Why the engine cannot apply this order as it is, or None."""
+    if not snapshot.number or len(snapshot.number) > ORDER_NUMBER_MAX:
+        return str(MSG_BAD_NUMBER % {"limit": ORDER_NUMBER_MAX})
+    if len(snapshot.status) > STATUS_MAX:
+        return str(MSG_BAD_STATUS % {"limit": STATUS_MAX})
+    for position, line in enumerate(snapshot.lines):
+        if not isinstance(line.units, int) or not 0 <= line.units <= QUANTITY_LIMIT:
+            return str(
+                MSG_BAD_UNITS % {"line": position + 1, "units": line.units, "limit": QUANTITY_LIMIT}
+            )
+    return None
+
+
+def quarantine_record(*, store: Store, snapshot: OrderSnapshot, reason: str) -> QuarantinedOrder:
+    """Set an order aside with its reason (or count one more attempt of one set aside)."""
+    now = timezone.now()
+    row, created = QuarantinedOrder.objects.get_or_create(
+        store=store,
+        order_number=snapshot.number[:200],
+        defaults={"reason": reason[:4000], "snapshot": asdict(snapshot)},
+    )
+    if not created:
+        row.reason, row.snapshot = reason[:4000], asdict(snapshot)
+        row.attempts += 1
+        row.last_seen_at = now
+        if row.status == QuarantinedOrder.Status.RESOLVED:
+            row.status, row.closed_at = QuarantinedOrder.Status.OPEN, None
+        row.save()
+    return row
+
+
+def _apply_or_quarantine(
+    store: Store, snapshot: OrderSnapshot, matcher: Matcher, now: dt.datetime, adapter: Any
+) -> tuple[int, str | None]:
+    """(events recorded, None) or (0, why the order was set aside)."""
+    problem = snapshot_problem(snapshot)
+    if problem is None:
+        try:
+            events = order_apply(
+                store=store, snapshot=snapshot, matcher=matcher, now=now, adapter=adapter
+            )
+        except (LeaseLost, PlatformError):
+            raise
+        except Exception as exc:  # one order the engine cannot apply must not stop the poll
+            logger.warning("order %s of %s quarantined", snapshot.number, store.store_id)
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            QuarantinedOrder.objects.filter(
+                store=store, order_number=snapshot.number, status=QuarantinedOrder.Status.OPEN
+            ).update(status=QuarantinedOrder.Status.RESOLVED, closed_at=now)
+            return events, None
+    quarantine_record(store=store, snapshot=snapshot, reason=problem)
+    return 0, problem
 
 
 def _order_store(store: Store, snapshot: OrderSnapshot, label: Callable, now: dt.datetime) -> Order:
@@ -54,17 +125,20 @@ def _order_store(store: Store, snapshot: OrderSnapshot, label: Callable, now: dt
     row.confirmed = snapshot.confirmed
     row.last_seen_at = now
     row.save()
-    old = {line.position: line.sku_id for line in row.lines.all()}
+    # What each line matched before, by the platform's line id (else by what it sells):
+    # a platform may list the same lines in another order.
+    old = {_line_key(line.line_id, line.listing): line.sku_id for line in row.lines.all()}
     row.lines.all().delete()
     OrderLine.objects.bulk_create(
         OrderLine(
             order=row,
             position=position,
+            line_id=line.line_id[:64],
             listing=dict(line.listing),
             listing_label=label(line.listing)[:200],
             units=max(line.units, 0),
             deleted=not line.counts,
-            sku_id=old.get(position),
+            sku_id=old.get(_line_key(line.line_id, line.listing)),
         )
         for position, line in enumerate(snapshot.lines)
     )
@@ -220,16 +294,19 @@ def _poll(
     if store.status != Store.Status.ACTIVE:
         log.say(str(MSG_STORE_INACTIVE))
         return log.finish(SyncRun.Status.SKIPPED, str(MSG_STORE_INACTIVE))
+    state, _ = PollState.objects.get_or_create(store=store)
+    # Orders placed before the first poll are already in the stock we started from. The
+    # origin is the first ATTEMPT, kept at once: a store whose first polls fail (no
+    # credentials yet, the platform down) still takes every order placed since.
+    if state.origin is None:
+        state.origin = since or now
+        state.save(update_fields=["origin"])
+    origin = state.origin
     adapter = adapter_for(store)
     if not hasattr(adapter, "orders_changed"):
         return log.finish(SyncRun.Status.SKIPPED, str(MSG_NO_ORDERS))
-    state, _ = PollState.objects.get_or_create(store=store)
     lookback = dt.timedelta(days=settings.SYNC_POLL_LOOKBACK_DAYS)
     overlap = dt.timedelta(minutes=settings.SYNC_POLL_OVERLAP_MINUTES)
-    # Orders placed before the first poll are already in the stock we started from.
-    origin = state.origin or since or now
-    if state.origin is None:
-        state.origin = origin
     if since is not None:
         start = since
     elif sweep:
@@ -247,7 +324,17 @@ def _poll(
         end=now,
         sweep=sweep,
         open_orders=tuple(
-            Order.objects.filter(store=store, final=False).values_list("order_number", flat=True)
+            dict.fromkeys(
+                [
+                    *Order.objects.filter(store=store, final=False).values_list(
+                        "order_number", flat=True
+                    ),
+                    # Orders set aside are read again until they apply or are dismissed.
+                    *QuarantinedOrder.objects.filter(
+                        store=store, status=QuarantinedOrder.Status.OPEN
+                    ).values_list("order_number", flat=True),
+                ]
+            )
         ),
         known_final=_known_final(store),
         on_found=found,
@@ -258,9 +345,11 @@ def _poll(
             log.say("order %s: not found on the platform", snapshot.number)
             log.add("not_found")
             continue
-        events = order_apply(
-            store=store, snapshot=snapshot, matcher=matcher, now=now, adapter=adapter
-        )
+        events, problem = _apply_or_quarantine(store, snapshot, matcher, now, adapter)
+        if problem is not None:
+            log.add("quarantined")
+            log.say("order %s set aside: %s", snapshot.number, problem)
+            continue
         log.add("orders")
         log.add("events", events)
     log.add("events", unmatched_apply(store=store, matcher=matcher))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from events.models import InventoryEvent, PendingPush
 from stores.models import Store
 
-from .models import OrderLine, SyncRun
+from .models import OrderLine, QuarantinedOrder, SyncRun
 from .registry import platforms
 
 LICENCE_WARNING = dt.timedelta(days=14)
@@ -28,6 +28,7 @@ class StoreHealth:
     failed_confirmations: int
     unmatched_lines: int
     drift: int | None
+    quarantined: int = 0
 
     @property
     def licence_warning(self) -> bool:
@@ -72,6 +73,12 @@ def store_health() -> list[StoreHealth]:
         .annotate(n=Count("id"))
         .values_list("order__store_id", "n")
     )
+    quarantined = dict(
+        QuarantinedOrder.objects.filter(status=QuarantinedOrder.Status.OPEN)
+        .values("store_id")
+        .annotate(n=Count("id"))
+        .values_list("store_id", "n")
+    )
     stores = list(Store.objects.order_by("store_id"))
     ids = [store.store_id for store in stores]
     polls, push_runs = latest_runs("poll", ids), latest_runs("push", ids)
@@ -85,6 +92,7 @@ def store_health() -> list[StoreHealth]:
             failed_pushes=pushes.get(store.store_id, {}).get("failed", 0),
             failed_confirmations=confirmations.get(store.store_id, 0),
             unmatched_lines=unmatched.get(store.store_id, 0),
+            quarantined=quarantined.get(store.store_id, 0),
             drift=reconciles[store.store_id].counts.get("drift")
             if store.store_id in reconciles
             else None,

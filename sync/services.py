@@ -1,12 +1,21 @@
-"""The engine's writes that are neither polls nor pushes: the auth test of a store."""
+"""The engine's writes that are neither polls nor pushes: the auth test of a store, and
+staff's decisions on quarantined orders."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.db import transaction
 from django.utils import timezone
 
+from events.actors import Actor
+from events.models import AuditAction
+from events.services import audit_record
 from stores.models import Store
 
 from .errors import PlatformError
+from .models import QuarantinedOrder
+from .orders import poll_start
 from .registry import adapter_for
 
 
@@ -28,3 +37,32 @@ def store_auth_test(*, store_id: str) -> tuple[bool, str]:
         changes["license_expires_at"] = result.expires_at
     Store.objects.filter(pk=store_id).update(**changes)
     return True, result.message
+
+
+def quarantine_dismiss(*, ids: Iterable[int], actor: Actor) -> int:
+    """Staff set quarantined orders aside for good (the cause is handled outside
+    Inventory Sync): they are never read again. Audited."""
+    ids = list(ids)
+    with transaction.atomic(durable=True):
+        rows = QuarantinedOrder.objects.select_for_update().filter(
+            pk__in=ids, status=QuarantinedOrder.Status.OPEN
+        )
+        orders = list(rows.values_list("store_id", "order_number"))
+        count = rows.update(
+            status=QuarantinedOrder.Status.DISMISSED,
+            closed_at=timezone.now(),
+            closed_by=actor.username[:100],
+        )
+        if count:
+            audit_record(
+                actor=actor,
+                action=AuditAction.QUARANTINE_DISMISS,
+                details={"orders": [f"{store}:{number}" for store, number in orders][:500]},
+            )
+    return count
+
+
+def quarantine_retry(*, store_id: str, actor: Actor) -> None:
+    """Staff fixed the cause: poll the store now (its open quarantined orders are read
+    again by every poll, and leave quarantine once they apply)."""
+    poll_start(store_id=store_id, actor=actor)

@@ -20,12 +20,12 @@ from events.selectors import snapshot_drift
 from stores.models import Store
 
 from .catalog import sku_sync_start
-from .models import SyncRun
+from .models import QuarantinedOrder, SyncRun
 from .orders import poll_start
 from .push import failed_syncs_retry, push_all_start
 from .registry import platforms
 from .selectors import latest_runs, oversell_count, store_health, store_rows
-from .services import store_auth_test
+from .services import quarantine_dismiss, quarantine_retry, store_auth_test
 
 RUN_SYNC = "sync.run_sync"
 REGISTRATIONS_PAGE = 100
@@ -191,3 +191,37 @@ def failed_retry_view(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, _("%(count)d will be retried now.") % {"count": count})
     return redirect("reports:failed")
+
+
+@staff_member_required
+@permission_required("sync.view_order", raise_exception=True)
+def quarantine_list(request: HttpRequest) -> HttpResponse:
+    """Orders set aside because the engine could not apply them, with why."""
+    rows = QuarantinedOrder.objects.select_related("store")
+    status = request.GET.get("status") or QuarantinedOrder.Status.OPEN
+    if status in QuarantinedOrder.Status.values:
+        rows = rows.filter(status=status)
+    if store := request.GET.get("store"):
+        rows = rows.filter(store_id=store)
+    context = _context(request, _("Quarantined orders"))
+    context.update(
+        page=Paginator(rows.order_by("-last_seen_at", "pk"), 50).get_page(request.GET.get("page")),
+        status=status,
+        statuses=QuarantinedOrder.Status.choices,
+        can_act=request.user.has_perm(RUN_SYNC),
+    )
+    return render(request, "sync/quarantine.html", context)
+
+
+@_sync_action
+def quarantine_act(request: HttpRequest) -> HttpResponse:
+    actor = Actor.from_request(request)
+    if request.POST.get("action") == "retry":
+        store = get_object_or_404(Store, pk=request.POST.get("store", ""))
+        quarantine_retry(store_id=store.store_id, actor=actor)
+        messages.info(request, _("Order poll started for %(store)s.") % {"store": store.store_id})
+    else:
+        ids = [int(v) for v in request.POST.getlist("order") if v.isdigit()]
+        count = quarantine_dismiss(ids=ids, actor=actor)
+        messages.success(request, _("%(count)d orders dismissed.") % {"count": count})
+    return redirect("reports:quarantine")
