@@ -31,7 +31,12 @@ from sync.ratelimit import RateLimiter
 from sync.ratelimit import limiter as process_limiter
 
 from . import parse
-from .endpoints import DEFAULT_RATE_LIMITS, ENDPOINTS, JSON_CONTENT_TYPE
+from .endpoints import (
+    DEFAULT_RATE_LIMITS,
+    ENDPOINTS,
+    JSON_CONTENT_TYPE,
+    JSON_CONTENT_TYPE_SPACED,
+)
 from .errors import (
     RmsAuthError,
     RmsBadRequest,
@@ -68,12 +73,27 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("rakuten.client")
 
+# The Content-Type form RMS took, per shop (see endpoints.JSON_CONTENT_TYPE_SPACED).
+_content_types: dict[str, str] = {}
+
 _LICENSE_IN_URL = re.compile(r"(licenseKey=)[^&\s\"]+")
 
 
 def redact(text: str) -> str:
     """Mask a licence key carried in a URL's query string."""
     return _LICENSE_IN_URL.sub(r"\1***", text)
+
+
+def _expect_no_content(endpoint: str, response: requests.Response) -> None:
+    """A stock write succeeded only on RMS's documented answer, 204 with no body; any other
+    2xx is not counted as applied (the engine retries it and reads the stock back)."""
+    if response.status_code != 204 or response.content.strip():
+        raise RmsMalformedResponse(
+            f"answered {response.status_code} with {len(response.content)} bytes instead of "
+            "204 with no body: the stock is not counted as set",
+            endpoint=endpoint,
+            status=response.status_code,
+        )
 
 
 class RedactLicenseKey(logging.Filter):
@@ -185,6 +205,8 @@ class RmsClient:
         self.limiter = limiter or process_limiter
         self._sleep = sleep
         self._local = threading.local()
+        # Content-Type forms tried after a 415 (each at most once per client).
+        self._tried: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<RmsClient {self.label} {self.base_url}>"
@@ -242,6 +264,23 @@ class RmsClient:
             return RmsServerError("RMS is unavailable or busy", **kwargs)
         return RmsBadRequest("RMS refused the request", **kwargs)
 
+    def _content_type_refused(self, error: RmsError, headers: dict[str, str]) -> bool:
+        """RMS refused the body's Content-Type (415 ES04-03): switch this shop to the other
+        form once, and keep it. False when there is no other form left to try."""
+        if error.status != 415 or "ES04-03" not in error.codes or "Content-Type" not in headers:
+            return False
+        sent = headers["Content-Type"]
+        other = JSON_CONTENT_TYPE_SPACED if sent == JSON_CONTENT_TYPE else JSON_CONTENT_TYPE
+        if _content_types.get(self.shop_key, JSON_CONTENT_TYPE) != sent or other in self._tried:
+            return False
+        self._tried.add(other)
+        _content_types[self.shop_key] = other
+        headers["Content-Type"] = other
+        logger.warning(
+            "rms %s: Content-Type %r refused (415 ES04-03); using %r", self.label, sent, other
+        )
+        return True
+
     def _send(
         self,
         endpoint: str,
@@ -257,7 +296,7 @@ class RmsClient:
         headers = {"Authorization": self._authorization, "Accept": "application/json"}
         data = None
         if body is not None:
-            headers["Content-Type"] = JSON_CONTENT_TYPE
+            headers["Content-Type"] = _content_types.get(self.shop_key, JSON_CONTENT_TYPE)
             data = json.dumps(body, ensure_ascii=False).encode()
         rate = self.rate_limits.get(endpoint, 1)
         attempt = 0
@@ -294,6 +333,9 @@ class RmsClient:
                     self._log(endpoint, status_text, started, attempt)
                     return response
                 error = self._classify(endpoint, response)
+                if self._content_type_refused(error, headers):
+                    self._log(endpoint, status_text, started, attempt)
+                    continue  # nothing was applied: the same call, in the other form
             self._log(endpoint, status_text, started, attempt)
             uncertain = not isinstance(error, RmsRateLimited) and error.status != 409
             if not error.retryable or attempt >= self.max_retries or (uncertain and not idempotent):
@@ -499,7 +541,8 @@ class RmsClient:
             }
             idempotent = all(update.mode == InventoryMode.ABSOLUTE for update in batch)
             try:
-                self._send("inventory.bulk_upsert", body=body, idempotent=idempotent)
+                response = self._send("inventory.bulk_upsert", body=body, idempotent=idempotent)
+                _expect_no_content("inventory.bulk_upsert", response)
             except RmsError as error:
                 error.details = [
                     RmsErrorDetail(
@@ -536,12 +579,13 @@ class RmsClient:
         )
         if details:
             raise RmsRequestInvalid("Invalid stock update.", details=details)
-        self._send(
+        response = self._send(
             "inventory.variant.upsert",
             path_params={"manage_number": manage_number, "variant_id": variant_id},
             body={"mode": str(mode), "quantity": quantity},
             idempotent=mode == InventoryMode.ABSOLUTE,
         )
+        _expect_no_content("inventory.variant.upsert", response)
 
     # --- items ------------------------------------------------------------
 

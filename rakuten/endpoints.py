@@ -40,3 +40,7 @@ DEFAULT_RATE_LIMITS: dict[str, float] = {
 
 # The only Content-Type RMS accepts on a body: no space before charset (else 415 ES04-03).
 JSON_CONTENT_TYPE = "application/json;charset=utf-8"
+# Public sources disagree: a team calling the live API had the form with a space refused
+# (415 ES04-03), while two public RMS clients send exactly that. The client sends the form
+# above and, on 415 ES04-03, once the other; it keeps the one RMS took per shop.
+JSON_CONTENT_TYPE_SPACED = "application/json; charset=utf-8"

@@ -39,9 +39,12 @@ class AuthApi:
             raise gateway_error(401, "GA0001", "License key is expired.")
         return shop
 
-    @staticmethod
-    def content_type_check(content_type: str | None) -> None:
-        if (content_type or "").lower() != JSON_CONTENT_TYPE:
+    # The Content-Type forms this sandbox takes (RMS's own is disputed: see endpoints.py);
+    # set with POST /_sandbox/content-types.
+    accepted_content_types: tuple[str, ...] = (JSON_CONTENT_TYPE,)
+
+    def content_type_check(self, content_type: str | None) -> None:
+        if (content_type or "").lower() not in self.accepted_content_types:
             raise gateway_error(415, "ES04-03", "Unsupported Media Type")
 
     def license_expiry(self, shop: Shop, query: dict[str, str]) -> dict[str, Any]:

@@ -113,6 +113,10 @@ class Handler(SandboxHandler):
             case ("POST", "tick"):
                 sandbox.tick()
                 return 200, {"ok": True}
+            case ("PUT", "content-types"):
+                # Which Content-Type forms to take (RMS's own is disputed: endpoints.py).
+                sandbox.accepted_content_types = tuple(str(v).lower() for v in body["accept"])
+                return 200, {"accept": list(sandbox.accepted_content_types)}
             case ("POST", "generate"):
                 placed = sandbox.generate(int(body.get("count", 1)))
                 return 200, {"orders": [order.order_number for order in placed]}
