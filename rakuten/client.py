@@ -271,7 +271,8 @@ class RmsClient:
             return False
         sent = headers["Content-Type"]
         other = JSON_CONTENT_TYPE_SPACED if sent == JSON_CONTENT_TYPE else JSON_CONTENT_TYPE
-        if _content_types.get(self.shop_key, JSON_CONTENT_TYPE) != sent or other in self._tried:
+        self._tried.add(sent)
+        if other in self._tried:
             return False
         self._tried.add(other)
         _content_types[self.shop_key] = other
