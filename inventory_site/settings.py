@@ -8,6 +8,7 @@ when ``DEBUG`` is off.
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -26,7 +27,22 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktaW5zZWN1cmUta2V5LWRvLW5vdC11c2U="
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEV_FIELD_ENCRYPTION_KEY])
 
-if not DEBUG and not env.bool("INVENTORY_ALLOW_DEV_SECRETS", default=False):
+# Refused at start, not at the first request: no secret key, keys that are not Fernet
+# keys, or (outside debug) the development keys. There is no switch that lets the
+# development keys run with debug off: tests and benchmarks set keys of their own.
+if not SECRET_KEY.strip():
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is empty.")
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in FIELD_ENCRYPTION_KEYS if key.strip()]
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is empty.")
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.encode())
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be urlsafe base64 Fernet keys (32 bytes each)."
+        ) from None
+if not DEBUG:
     if SECRET_KEY == DEV_SECRET_KEY:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY: the development key is refused.")
     if DEV_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
@@ -153,6 +169,11 @@ RAKUTEN_BACKOFF_BASE = env.float("RAKUTEN_BACKOFF_BASE", default=1.0)
 RAKUTEN_RATE_LIMITS = env.json("RAKUTEN_RATE_LIMITS", default={})
 
 # --- The sync engine (sync/) ----------------------------------------------------------
+# Hosts a store's API address may name besides the platform's own HTTPS hosts: the
+# sandboxes of the demo and the tests (loopback by default). Credentials go nowhere else.
+INVENTORY_SANDBOX_HOSTS = env.list(
+    "INVENTORY_SANDBOX_HOSTS", default=["127.0.0.1", "localhost", "::1"]
+)
 # One adapter per platform: a store's platform_type picks its adapter here.
 INVENTORY_PLATFORMS = {
     "rakuten": "rakuten.adapter.RmsAdapter",

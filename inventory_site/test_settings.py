@@ -2,7 +2,10 @@
 
 import os
 
-os.environ.setdefault("INVENTORY_ALLOW_DEV_SECRETS", "1")
+# Keys of the test run's own (not the development ones), passed on to the processes the
+# tests start (workers, benchmarks), so that they read the same credentials.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-" + "x" * 30)
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMtISE=")
 
 from inventory_site.settings import *  # noqa: F403
 

@@ -224,6 +224,7 @@ class RmsAdapter:
     """One store's RMS, through ``RmsClient`` (the only code that speaks HTTP to RMS)."""
 
     platform: ClassVar[str] = "rakuten"
+    api_hosts: ClassVar[tuple[str, ...]] = ("api.rms.rakuten.co.jp",)
     binder: ClassVar[RmsBinder] = RmsBinder()
     credential_fields: ClassVar[tuple[CredentialField, ...]] = (
         CredentialField("service_secret", str(_("RMS service secret"))),

@@ -43,6 +43,7 @@ from .errors import (
     RmsError,
     RmsErrorDetail,
     RmsMalformedResponse,
+    RmsNotConfigured,
     RmsNotFound,
     RmsRateLimited,
     RmsRequestInvalid,
@@ -215,6 +216,11 @@ class RmsClient:
     def for_store(cls, store: Store, **overrides: Any) -> RmsClient:
         from django.conf import settings
 
+        from sync.registry import api_url_problem
+
+        problem = api_url_problem(store.platform_type, store.base_url)
+        if problem:
+            raise RmsNotConfigured(problem, endpoint=store.store_id)
         credentials = store.credentials()
         if not (credentials.get("service_secret") and credentials.get("license_key")):
             raise RmsRequestInvalid(MSG_NO_CREDENTIALS, endpoint=store.store_id)

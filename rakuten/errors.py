@@ -10,6 +10,7 @@ from sync.errors import (
     PlatformBusy,
     PlatformError,
     PlatformMalformed,
+    PlatformNotConfigured,
     PlatformServerError,
     PlatformTimeout,
 )
@@ -62,6 +63,10 @@ class RmsError(PlatformError):
         status = f" (HTTP {self.status})" if self.status else ""
         extra = "; ".join(str(detail) for detail in self.details)
         return f"{head}{self.message}{status}" + (f" [{extra}]" if extra else "")
+
+
+class RmsNotConfigured(RmsError, PlatformNotConfigured):
+    """The store cannot be called as it is set up (its API address is not RMS's)."""
 
 
 class RmsRequestInvalid(RmsError, PlatformBadRequest, ValueError):

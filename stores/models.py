@@ -4,9 +4,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from stores.crypto import decrypt_credentials, mask_secret
+from stores.crypto import CredentialDecryptError, decrypt_credentials, mask_secret
 
 RAKUTEN_DEFAULT_BASE_URL = "https://api.rms.rakuten.co.jp"
+MSG_UNREADABLE = _("unreadable: the encryption keys cannot open them; enter them again")
 
 
 class Store(models.Model):
@@ -79,9 +80,23 @@ class Store(models.Model):
         return self.credentials().get(name, "")
 
     @property
+    def credentials_readable(self) -> bool:
+        """False when the configured keys cannot open this store's credentials."""
+        try:
+            self.credentials()
+        except CredentialDecryptError:
+            return False
+        return True
+
+    @property
     def credentials_masked(self) -> dict[str, str]:
-        """Each credential's name with at most its last four characters."""
-        return {name: mask_secret(value) for name, value in self.credentials().items()}
+        """Each credential's name with at most its last four characters (a page never
+        fails on credentials the keys cannot open: it says so instead)."""
+        try:
+            credentials = self.credentials()
+        except CredentialDecryptError:
+            return {str(_("credentials")): str(MSG_UNREADABLE)}
+        return {name: mask_secret(value) for name, value in credentials.items()}
 
 
 class StoreSku(models.Model):

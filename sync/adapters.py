@@ -232,6 +232,8 @@ class Adapter(StockTarget, Protocol):
     """What ``INVENTORY_PLATFORMS`` names: built for one store, with its binder."""
 
     platform: ClassVar[str]
+    # The platform's own API hosts: a store's credentials are sent nowhere else.
+    api_hosts: ClassVar[tuple[str, ...]]
     binder: ClassVar[Binder]
     credential_fields: ClassVar[tuple[CredentialField, ...]]
 

@@ -7,7 +7,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from inventory_site.admin_mixins import ReadOnlyAdmin, ServiceAdmin
-from stores.crypto import CredentialDecryptError
 from stores.models import Store, StoreSku
 from stores.services import (
     STORE_EDITABLE_FIELDS,
@@ -18,7 +17,7 @@ from stores.services import (
 
 from .models import Order, OrderLine, QuarantinedOrder, SyncRun
 from .registrations import Registration, registrations_check, store_sku_register
-from .registry import adapter_class, binder_for, platforms
+from .registry import adapter_class, api_url_problem, binder_for, platforms
 
 
 class OrderLineInline(admin.TabularInline):
@@ -209,6 +208,16 @@ class StoreAdminForm(forms.ModelForm):
         model = Store
         fields = ("store_id", "store_name", "platform_type", "status", "safety_stock", "api_config")
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        platform = data.get("platform_type") or self.instance.platform_type
+        api_config = data.get("api_config") or {}
+        if platform and isinstance(api_config, dict) and api_config.get("base_url"):
+            problem = api_url_problem(platform, str(api_config["base_url"]))
+            if problem:
+                self.add_error("api_config", problem)
+        return data
+
     def credentials_for(self, platform: str) -> dict[str, str]:
         return {
             field.name: self.cleaned_data.get(_credential_field_name(platform, field.name)) or ""
@@ -271,18 +280,10 @@ class StoreAdmin(ServiceAdmin):
         # Events and registrations refer to stores: deactivate one instead.
         return False
 
-    @staticmethod
-    def _masked(reader: Any) -> str:
-        try:
-            return reader() or "—"
-        except CredentialDecryptError:
-            return str(_("cannot be decrypted: enter it again"))
-
     @admin.display(description=_("credentials"))
     def credentials_shown(self, obj: Store) -> str:
-        return self._masked(
-            lambda: ", ".join(f"{name} {value}" for name, value in obj.credentials_masked.items())
-        )
+        masked = obj.credentials_masked  # never fails: unreadable ones say so
+        return ", ".join(f"{name} {value}" for name, value in masked.items()) or "—"
 
     @admin.display(description=_("credentials"), boolean=True)
     def credentials(self, obj: Store) -> bool:

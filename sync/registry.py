@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from functools import cache
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+
+from stores.crypto import CredentialDecryptError
 
 from .errors import PlatformNotConfigured
 
@@ -20,6 +23,10 @@ if TYPE_CHECKING:
     from .adapters import Adapter, Binder
 
 MSG_NO_ADAPTER = _("No adapter is configured for the platform “%(platform)s”.")
+MSG_UNREADABLE = _(
+    "The credentials of store %(store)s cannot be decrypted with FIELD_ENCRYPTION_KEYS: "
+    "put the key they were saved with back, or enter them again."
+)
 
 
 @cache
@@ -35,12 +42,36 @@ def adapter_class(platform: str) -> type[Adapter]:
 
 
 def adapter_for(store: Store) -> Adapter:
-    """The adapter that talks to this store (its client built from its credentials)."""
-    return adapter_class(store.platform_type).for_store(store)
+    """The adapter that talks to this store (its client built from its credentials).
+    Credentials the keys cannot open are a platform error like any other: the work
+    backs off and ends failed, listed for staff, instead of failing every minute."""
+    try:
+        return adapter_class(store.platform_type).for_store(store)
+    except CredentialDecryptError as exc:
+        raise PlatformNotConfigured(str(MSG_UNREADABLE % {"store": store.store_id})) from exc
 
 
 def binder_for(platform: str) -> Binder:
     return adapter_class(platform).binder
+
+
+MSG_API_URL = _(
+    "The API address must be https://%(hosts)s (or a sandbox host listed in "
+    "INVENTORY_SANDBOX_HOSTS), not “%(url)s”: the store's credentials are sent there."
+)
+
+
+def api_url_problem(platform: str, url: str) -> str | None:
+    """Why the store's credentials must not be sent to ``url``, or None. Only the
+    platform's own HTTPS hosts, and the sandbox hosts the settings list, are allowed."""
+    parsed = urlsplit(url)
+    host = (parsed.hostname or "").lower()
+    if host and host in {h.lower() for h in settings.INVENTORY_SANDBOX_HOSTS}:
+        return None
+    hosts = adapter_class(platform).api_hosts
+    if parsed.scheme == "https" and host in hosts and not parsed.username:
+        return None
+    return str(MSG_API_URL % {"hosts": " or https://".join(hosts), "url": url})
 
 
 def platforms() -> dict[str, type[Adapter]]:

@@ -23,7 +23,7 @@ from rakuten.errors import (
 from rakuten.types import JST, InventoryMode, InventoryUpdate, VariantKey
 from sync.ratelimit import RateLimiter
 
-BASE = "https://rms.example.test"
+BASE = "https://api.rms.rakuten.co.jp"  # answered by responses: nothing leaves the machine
 SEARCH = f"{BASE}/es/2.0/order/searchOrder/"
 GET = f"{BASE}/es/2.0/order/getOrder/"
 CONFIRM = f"{BASE}/es/2.0/order/confirmOrder/"

@@ -60,3 +60,54 @@ def test_a_shop_that_takes_only_the_spaced_content_type_is_learnt_once(
     with pytest.raises(Exception, match="ES04-03"):
         make_client().inventory_bulk_upsert([InventoryUpdate("tshirt-red", "Tshirt-RED-M", 5)])
     assert JSON_CONTENT_TYPE != JSON_CONTENT_TYPE_SPACED
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.rms.rakuten.co.jp",  # not HTTPS
+        "https://rms.attacker.example",
+        "https://user@api.rms.rakuten.co.jp",
+        "https://api.rms.rakuten.co.jp.attacker.example",
+    ],
+)
+def test_credentials_are_never_sent_to_a_host_that_is_not_rms(url, monkeypatch):
+    from rakuten.client import RmsClient
+    from rakuten.errors import RmsNotConfigured
+    from stores.tests.factories import StoreFactory
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a request was sent")
+
+    monkeypatch.setattr(requests.Session, "request", no_network)
+    store = StoreFactory(api_config={"base_url": url})
+    with pytest.raises(RmsNotConfigured, match=r"must be https://api\.rms\.rakuten\.co\.jp"):
+        RmsClient.for_store(store)
+    from sync.services import store_auth_test
+
+    ok, message = store_auth_test(store_id=store.store_id)
+    assert not ok
+    assert "INVENTORY_SANDBOX_HOSTS" in message
+
+
+def test_the_admin_refuses_an_api_address_that_is_not_rms(admin_client):
+    from django.urls import reverse
+
+    from stores.models import Store
+
+    response = admin_client.post(
+        reverse("admin:stores_store_add"),
+        {
+            "store_id": "evil",
+            "store_name": "Evil",
+            "platform_type": "rakuten",
+            "status": "active",
+            "safety_stock": "0",
+            "api_config": '{"base_url": "http://collector.example"}',
+            "rakuten__service_secret": "SP-x",
+            "rakuten__license_key": "SL-x",
+        },
+    )
+    assert response.status_code == 200
+    assert "must be https://api.rms.rakuten.co.jp" in response.content.decode()
+    assert not Store.objects.filter(pk="evil").exists()

@@ -38,7 +38,7 @@ def test_load_demo_data_is_idempotent_and_prints_a_working_password(capsys):
 
 def test_bench_ledger_runs_and_checks_itself():
     """The benchmark in its own process (it makes and drops a scratch database)."""
-    env = {**os.environ, "INVENTORY_ALLOW_DEV_SECRETS": "1", "DJANGO_DEBUG": "0"}
+    env = {**os.environ, "DJANGO_DEBUG": "0"}  # the test run's own keys (test_settings)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "bench_ledger", "--events", "60", "--writers", "2"],
