@@ -56,6 +56,8 @@ MSG_TOKEN_REUSED = _(
     "The token “%(token)s” was already used for a different change (%(existing)s)."
 )
 MSG_REASON_REQUIRED = _("A reason is required for a manual adjustment.")
+MSG_REASON_TOO_LONG = _("The reason is longer than %(limit)d characters.")
+REASON_MAX_LENGTH = 1000
 MSG_UNKNOWN_EVENT_TYPE = _("Unknown event type “%(value)s”.")
 MSG_UNKNOWN_SOURCE = _("Unknown event source “%(value)s”.")
 
@@ -253,6 +255,8 @@ def stock_adjust(
     reason = (reason or "").strip()
     if not reason:
         raise LedgerError(str(MSG_REASON_REQUIRED))
+    if len(reason) > REASON_MAX_LENGTH:
+        raise LedgerError(str(MSG_REASON_TOO_LONG % {"limit": REASON_MAX_LENGTH}))
     with transaction.atomic(durable=True):
         event = event_record(
             sku_id=sku_id,

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -32,9 +32,17 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         logs = logs.filter(user=params["user"])
     if params.get("action"):
         logs = logs.filter(action=params["action"])
-    if start := parse_date(params.get("from", "") or ""):
+    try:
+        start = parse_date(params.get("from", "") or "")
+        end = parse_date(params.get("to", "") or "")
+    except ValueError:  # well formed, but no such day (2026-02-30)
+        return HttpResponseBadRequest(
+            _("“From” and “to” must be real dates (YYYY-MM-DD)."),
+            content_type="text/plain; charset=utf-8",
+        )
+    if start:
         logs = logs.filter(created_at__date__gte=start)
-    if end := parse_date(params.get("to", "") or ""):
+    if end:
         logs = logs.filter(created_at__date__lte=end)
     query = params.copy()
     query.pop("page", None)

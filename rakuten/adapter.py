@@ -8,6 +8,7 @@ engine's errors. Which orders to read and how many a store shows is the engine's
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -59,6 +60,10 @@ MERCHANT_SKU_MAX = 50
 ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
+def _nfkc(value: object) -> str:
+    return unicodedata.normalize("NFKC", str(value or "")).strip()
+
+
 class RmsBinder:
     """Registrations <-> (manageNumber, variantId, merchantDefinedSkuId) in ``RakutenBinding``."""
 
@@ -70,9 +75,10 @@ class RmsBinder:
 
     def clean(self, keys: Mapping[str, str]) -> dict[str, str]:
         """manageNumber lowercased (RMS keeps it so), variantId as given; RMS's limits."""
-        manage_number = str(keys.get("manage_number") or "").strip().lower()
-        variant_id = str(keys.get("variant_id") or "").strip()
-        merchant_sku_id = str(keys.get("merchant_sku_id") or "").strip()
+        # NFKC: full-width letters typed in a spreadsheet become the ASCII RMS holds.
+        manage_number = _nfkc(keys.get("manage_number")).lower()
+        variant_id = _nfkc(keys.get("variant_id"))
+        merchant_sku_id = _nfkc(keys.get("merchant_sku_id"))
         for field, value in (("manageNumber", manage_number), ("variantId", variant_id)):
             if len(value.encode()) > ID_MAX_BYTES:
                 raise BindingInvalid(

@@ -1,6 +1,7 @@
 """The SKU master: one row per SKU, lowercase id, never deleted."""
 
 import re
+import unicodedata
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,13 +18,20 @@ TEST_SKU_ID = "ce1111"
 MSG_SKU_ID_EMPTY = _("A SKU id is required.")
 MSG_SKU_ID_TOO_LONG = _("The SKU id “%(sku_id)s” is longer than %(limit)d characters.")
 MSG_SKU_ID_WHITESPACE = _("The SKU id “%(sku_id)s” contains spaces or control characters.")
+MSG_SKU_ID_SLASH = _("The SKU id “%(sku_id)s” contains “/”, which a SKU id may not hold.")
+MSG_SKU_ID_INVISIBLE = _(
+    "The SKU id “%(sku_id)s” contains invisible or direction-changing characters "
+    "(zero-width or bidi controls): type it again."
+)
 MSG_SKU_DELETE_REFUSED = _("SKUs are never deleted: mark the SKU inactive instead.")
 MSG_TEST_SKU_PROTECTED = _(
     "The test product ce1111 must stay active in the test environment; it cannot be "
     "inactivated, moved to prod or deleted."
 )
 
-_SKU_ID_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
+_SKU_ID_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+# Zero-width characters and bidi controls: two ids that look the same must be the same.
+_SKU_ID_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 class SkuDeletionRefused(InventoryError):
@@ -31,11 +39,12 @@ class SkuDeletionRefused(InventoryError):
 
 
 def normalize_sku_id(raw: object) -> str:
-    """The internal key of a SKU id: stripped and lowercased.
+    """The internal key of a SKU id: Unicode NFKC (so that ids that look the same are
+    the same: "café" typed two ways, full-width letters), stripped and lowercased.
 
     Raises ValidationError with a message the user can act on.
     """
-    text = "" if raw is None else str(raw).strip()
+    text = "" if raw is None else unicodedata.normalize("NFKC", str(raw)).strip()
     if not text:
         raise ValidationError(MSG_SKU_ID_EMPTY, code="sku_id_empty")
     if len(text) > SKU_ID_MAX_LENGTH:
@@ -44,10 +53,17 @@ def normalize_sku_id(raw: object) -> str:
             code="sku_id_too_long",
             params={"sku_id": text[:60], "limit": SKU_ID_MAX_LENGTH},
         )
+    if _SKU_ID_INVISIBLE.search(text):
+        shown = _SKU_ID_INVISIBLE.sub("\ufffd", text)
+        raise ValidationError(
+            MSG_SKU_ID_INVISIBLE, code="sku_id_invisible", params={"sku_id": shown}
+        )
     if _SKU_ID_FORBIDDEN.search(text):
         raise ValidationError(
             MSG_SKU_ID_WHITESPACE, code="sku_id_whitespace", params={"sku_id": text}
         )
+    if "/" in text:
+        raise ValidationError(MSG_SKU_ID_SLASH, code="sku_id_slash", params={"sku_id": text})
     return text.lower()
 
 
