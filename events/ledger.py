@@ -257,18 +257,20 @@ WITH sku AS (
       AND (%s::varchar IS NULL OR EXISTS (SELECT 1 FROM stores st WHERE st.store_id = %s::varchar))
 ), snap AS (
     UPDATE inventory_snapshots
-    SET internal_available = internal_available + %s, last_event_id = %s, updated_at = %s
+    SET internal_available = internal_available + %s, last_event_id = %s,
+        updated_at = clock_timestamp()
     FROM sku
     WHERE inventory_snapshots.sku_id = %s
       AND (%s OR sku.allow_oversell OR inventory_snapshots.internal_available + %s >= 0)
-    RETURNING inventory_snapshots.internal_available, sku.allow_oversell
+    RETURNING inventory_snapshots.internal_available, sku.allow_oversell,
+              inventory_snapshots.updated_at AS locked_at
 ), ev AS (
     INSERT INTO inventory_events ({columns}, balance_after, oversold)
     SELECT {values}, snap.internal_available,
            (%s AND NOT snap.allow_oversell AND snap.internal_available < 0)
-    FROM snap RETURNING balance_after, oversold
+    FROM snap RETURNING balance_after, oversold, created_at
 ), push AS ({outbox})
-SELECT balance_after, oversold FROM ev
+SELECT balance_after, oversold, created_at FROM ev
 """
 
 
@@ -282,7 +284,10 @@ def _statements(vendor: str, guard: bool) -> tuple[str, str]:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     if vendor == "postgresql":
         outbox = _OUTBOX_INSERT.format(where="AND %s <> 0 AND EXISTS (SELECT 1 FROM ev)")
-        values = ", ".join(["%s"] * len(fields))
+        # The event's time is taken once the snapshot's row lock is held (clock_timestamp
+        # in the UPDATE), so a SKU's timeline in time order is the order its balances
+        # chain in, however many writers queued for the lock.
+        values = ", ".join("snap.locked_at" if f.attname == "created_at" else "%s" for f in fields)
         return _PG_WRITE.format(columns=columns, values=values, outbox=outbox), ""
     snapshot_sql = _SNAPSHOT_UPDATE.format(guard=_GUARD if guard else "")
     values = ", ".join(["%s"] * (len(fields) + 2))
@@ -318,8 +323,8 @@ def apply(
         statement, _unused = _statements("postgresql", False)
         params = [
             *(sku_id, event.token, event.store_id, event.store_id),
-            *(amount, last_event, now, sku_id, not refusable, amount),
-            *event_params,
+            *(amount, last_event, sku_id, not refusable, amount),
+            *(p for f, p in zip(fields, event_params, strict=True) if f.attname != "created_at"),
             is_order and amount < 0,
             *(now, now, now, now, sku_id, amount),
         ]
@@ -328,7 +333,7 @@ def apply(
             row = cursor.fetchone()
         if row is None:
             return None
-        event.balance_after, event.oversold = row
+        event.balance_after, event.oversold, event.created_at = row
     else:
         found = lookup(sku_id=sku_id, token=event.token, store_id=event.store_id)
         if found is None or found.existing_event_id is not None:

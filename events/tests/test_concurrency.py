@@ -82,3 +82,12 @@ def test_eight_writers_on_one_sku_lose_no_update_and_do_not_deadlock():
     assert before == after
     assert InventoryEvent.objects.get(pk=snapshot.last_event_id).balance_after == total
     assert PendingPush.objects.filter(sku=sku).count() == 3
+    # And the timeline, in time order, is that lock order: neighbouring rows follow from
+    # each other (the time is taken under the row lock, not before it).
+    timeline = list(events.order_by("created_at").values_list("quantity", "balance_after"))
+    broken = [
+        index
+        for index in range(1, len(timeline))
+        if timeline[index - 1][1] + timeline[index][0] != timeline[index][1]
+    ]
+    assert broken == []
