@@ -208,6 +208,7 @@ class AuditAction(models.TextChoices):
     PUSH_ALL = "push.all", _("every SKU pushed to a store")
     FAILED_RETRY = "push.retry", _("failed syncs retried")
     QUARANTINE_DISMISS = "order.dismiss", _("quarantined orders dismissed")
+    DRIFT_REPAIR = "push.repair", _("drift found by reconcile pushed again")
 
 
 class AuditLogQuerySet(AppendOnlyQuerySet):

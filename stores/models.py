@@ -37,6 +37,14 @@ class Store(models.Model):
         default=0,
         help_text=_("Units held back from this store for every SKU (a SKU may override it)."),
     )
+    reconcile_repairs = models.BooleanField(
+        _("reconcile repairs drift"),
+        default=True,
+        help_text=_(
+            "When the nightly reconcile finds the store showing another quantity than we "
+            "told it, push ours again. Off: only report the drift."
+        ),
+    )
     # One Fernet token (stores.crypto) of a JSON object: the credentials the store's
     # adapter declares (RMS: service_secret, license_key). Never shown, logged or audited.
     credentials_encrypted = models.TextField(_("credentials (encrypted)"), blank=True)

@@ -22,7 +22,9 @@ MSG_SECRET_IN_API_CONFIG = _(
 )
 MSG_STORE_FIELD_NOT_EDITABLE = _("These store fields cannot be changed here: %(fields)s.")
 
-STORE_EDITABLE_FIELDS = frozenset({"store_name", "api_config", "status", "safety_stock"})
+STORE_EDITABLE_FIELDS = frozenset(
+    {"store_name", "api_config", "status", "safety_stock", "reconcile_repairs"}
+)
 _SECRET_KEY_HINTS = ("secret", "license", "licence", "password", "token", "authorization")
 
 

@@ -206,7 +206,15 @@ class StoreAdminForm(forms.ModelForm):
 
     class Meta:
         model = Store
-        fields = ("store_id", "store_name", "platform_type", "status", "safety_stock", "api_config")
+        fields = (
+            "store_id",
+            "store_name",
+            "platform_type",
+            "status",
+            "safety_stock",
+            "reconcile_repairs",
+            "api_config",
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -258,7 +266,15 @@ class StoreAdmin(ServiceAdmin):
     readonly_fields = ("credentials_shown", "last_sku_sync_at", "created_at")
 
     def get_fields(self, request: HttpRequest, obj: Store | None = None) -> list[str]:
-        fields = ["store_id", "store_name", "platform_type", "status", "safety_stock", "api_config"]
+        fields = [
+            "store_id",
+            "store_name",
+            "platform_type",
+            "status",
+            "safety_stock",
+            "reconcile_repairs",
+            "api_config",
+        ]
         if obj is not None:
             fields += ["credentials_shown"]
         platforms_shown = [obj.platform_type] if obj is not None else list(platforms())

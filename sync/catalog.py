@@ -19,7 +19,7 @@ from stores.models import Store, StoreSku
 
 from .adapters import CatalogPage
 from .models import SyncRun
-from .push import push_quantity
+from .push import push_quantity, push_request
 from .registrations import Registration, registrations_check, store_sku_register_many
 from .registry import adapter_class, adapter_for
 from .runs import RunLog, run_job
@@ -195,5 +195,22 @@ def _reconcile(store: Store, log: RunLog) -> SyncRun:
     log.add("checked", len(bound))
     log.add("drift", len(drift))
     log.say("%d SKUs checked, %d differ", len(bound), len(drift))
+    repaired = _drift_repair(store, drift) if store.reconcile_repairs else []
+    if repaired:
+        log.add("repaired", len(repaired))
+        log.say("%d pushed again to repair the drift", len(repaired))
     log.run.details = {"drift": drift, "at": dt.datetime.now(dt.UTC).isoformat()}
     return log.finish(SyncRun.Status.SUCCEEDED)
+
+
+def _drift_repair(store: Store, drift: list[dict]) -> list[str]:
+    """Make the drifting SKUs due again (the next push sends our quantity), audited."""
+    sku_ids = sorted({row["sku_id"] for row in drift})
+    with transaction.atomic():
+        push_request(store_id=store.store_id, sku_ids=sku_ids)
+        audit_record(
+            actor=Actor.system("reconcile"),
+            action=AuditAction.DRIFT_REPAIR,
+            details={"store_id": store.store_id, "skus": sku_ids[:500], "count": len(sku_ids)},
+        )
+    return sku_ids

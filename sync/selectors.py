@@ -28,6 +28,7 @@ class StoreHealth:
     failed_confirmations: int
     unmatched_lines: int
     drift: int | None
+    repaired: int = 0
     quarantined: int = 0
 
     @property
@@ -93,6 +94,9 @@ def store_health() -> list[StoreHealth]:
             failed_confirmations=confirmations.get(store.store_id, 0),
             unmatched_lines=unmatched.get(store.store_id, 0),
             quarantined=quarantined.get(store.store_id, 0),
+            repaired=reconciles[store.store_id].counts.get("repaired", 0)
+            if store.store_id in reconciles
+            else 0,
             drift=reconciles[store.store_id].counts.get("drift")
             if store.store_id in reconciles
             else None,

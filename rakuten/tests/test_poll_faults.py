@@ -162,3 +162,27 @@ def test_the_quarantine_page_lists_and_staff_dismiss_or_poll_again(
     entry = AuditLog.objects.get(action="order.dismiss")
     assert entry.details == {"orders": [f"store-a:{row.order_number}"]}
     assert row.order_number not in client.get(reverse("reports:quarantine")).content.decode()
+
+
+def test_reconcile_repairs_drift_unless_the_store_only_reports(engine):
+    from events.models import AuditLog, PendingPush
+    from sync.catalog import reconcile_run
+    from sync.push import push_request, push_run
+
+    push_request(store_id="store-b")
+    push_run(store_id="store-b")
+    engine.sandbox.stock_set("store-b", "tshirt-red", "Tshirt-RED-M", 99)  # behind our back
+    run = reconcile_run(store_id="store-b")
+    assert (run.counts["drift"], run.counts["repaired"]) == (1, 1)
+    assert PendingPush.objects.filter(store_id="store-b", sku_id="tshirt-red-m").exists()
+    audit = AuditLog.objects.get(action="push.repair")
+    assert audit.details == {"store_id": "store-b", "skus": ["tshirt-red-m"], "count": 1}
+    push_run(store_id="store-b")
+    assert engine.shown("store-b") == 25  # our quantity again
+    assert reconcile_run(store_id="store-b").counts["drift"] == 0
+    Store.objects.filter(pk="store-b").update(reconcile_repairs=False)
+    engine.sandbox.stock_set("store-b", "tshirt-red", "Tshirt-RED-M", 98)
+    run = reconcile_run(store_id="store-b")
+    assert run.counts["drift"] == 1
+    assert "repaired" not in run.counts
+    assert not PendingPush.objects.filter(store_id="store-b").exists()
