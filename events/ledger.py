@@ -23,7 +23,8 @@ from events.models import InventoryEvent, InventorySnapshot
 # Coalescing: a row already waiting stays as it is (one row, however many
 # events; a row in backoff keeps its next attempt time, the platform is
 # failing); a row being pushed or failed becomes due again, a failed one with
-# a fresh count of attempts. The pusher reads the snapshot when it pushes.
+# a fresh count of attempts; a row only waiting to read back an earlier write
+# becomes due now. The pusher reads the snapshot when it pushes.
 _OUTBOX_INSERT = """
 INSERT INTO pending_push (store_id, sku_id, status, attempts, next_attempt_at, last_error,
                           requested_at, created_at, updated_at)
@@ -39,6 +40,9 @@ ON CONFLICT (store_id, sku_id) DO UPDATE SET
         WHEN pending_push.status = 'failed' OR pending_push.attempts = 0
         THEN excluded.next_attempt_at ELSE pending_push.next_attempt_at END
 WHERE pending_push.status <> 'pending'
+   -- A row waiting only to read back an earlier write (no failure behind it) is due now.
+   OR (pending_push.verify_after IS NOT NULL AND pending_push.attempts = 0
+       AND pending_push.next_attempt_at > excluded.next_attempt_at)
 """
 
 _SNAPSHOT_UPDATE = (

@@ -270,6 +270,9 @@ class PendingPush(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    # A write the platform may still apply late (it timed out before it succeeded): the
+    # store's stock is read back at this time, and pushed again if it is not ours.
+    verify_after = models.DateTimeField(_("read back at"), null=True, blank=True)
 
     class Meta:
         db_table = "pending_push"

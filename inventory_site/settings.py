@@ -204,6 +204,9 @@ SYNC_POLL_LOOKBACK_DAYS = _engine_int("POLL_LOOKBACK_DAYS", 30)
 SYNC_RETRY_BASE_SECONDS = _engine_int("RETRY_BASE_SECONDS", 60)
 SYNC_RETRY_CAP_SECONDS = _engine_int("RETRY_CAP_SECONDS", 3600)
 SYNC_PUSH_MAX_ATTEMPTS = _engine_int("PUSH_MAX_ATTEMPTS", 8)
+# A stock write that succeeded only after a timeout may still be applied late by the
+# platform (over a newer value): the store's stock is read back this long after.
+SYNC_VERIFY_SECONDS = env.int("SYNC_VERIFY_SECONDS", default=90)
 RAKUTEN_CONFIRM_MAX_ATTEMPTS = env.int("RAKUTEN_CONFIRM_MAX_ATTEMPTS", default=8)
 
 # --- django-q2 -----------------------------------------------------------------------------

@@ -262,6 +262,7 @@ class RmsAdapter:
                 batch.append(update)
             else:
                 refused[update.registration_id] = str(MSG_NOT_MAPPED)
+        uncertain = False
         while batch:
             rows = [
                 InventoryUpdate(
@@ -272,7 +273,7 @@ class RmsAdapter:
                 for update in batch
             ]
             try:
-                self.client.inventory_bulk_upsert(rows)
+                uncertain = self.client.inventory_bulk_upsert(rows)
                 break
             except (RmsBadRequest, RmsRequestInvalid) as exc:
                 bad = {d.row: str(d) for d in exc.details if d.row is not None}
@@ -282,7 +283,10 @@ class RmsAdapter:
                     if index in bad:
                         refused[update.registration_id] = bad[index]
                 batch = [update for index, update in enumerate(batch) if index not in bad]
-        return PushResult(accepted=tuple(u.registration_id for u in batch), refused=refused)
+        accepted = tuple(update.registration_id for update in batch)
+        return PushResult(
+            accepted=accepted, refused=refused, uncertain=accepted if uncertain else ()
+        )
 
     def stock_of(self, registration_ids: Sequence[int]) -> dict[int, int | None]:
         keys = self.binder.keys_of(list(registration_ids))

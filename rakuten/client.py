@@ -208,6 +208,7 @@ class RmsClient:
         self._local = threading.local()
         # Content-Type forms tried after a 415 (each at most once per client).
         self._tried: set[str] = set()
+        self.last_uncertain = False
 
     def __repr__(self) -> str:
         return f"<RmsClient {self.label} {self.base_url}>"
@@ -307,6 +308,9 @@ class RmsClient:
             data = json.dumps(body, ensure_ascii=False).encode()
         rate = self.rate_limits.get(endpoint, 1)
         attempt = 0
+        # Whether an earlier attempt of this call may have been applied by RMS (a timeout,
+        # a 5xx, a dropped connection): the caller then reads the result back later.
+        self.last_uncertain = False
         while True:
             slot = self.limiter.acquire(self.shop_key, endpoint, rate)
             started = time.monotonic()
@@ -345,6 +349,7 @@ class RmsClient:
                     continue  # nothing was applied: the same call, in the other form
             self._log(endpoint, status_text, started, attempt)
             uncertain = not isinstance(error, RmsRateLimited) and error.status != 409
+            self.last_uncertain = self.last_uncertain or uncertain
             if not error.retryable or attempt >= self.max_retries or (uncertain and not idempotent):
                 raise error
             delay = self.backoff_base * 2**attempt
@@ -509,12 +514,15 @@ class RmsClient:
             )
         return records
 
-    def inventory_bulk_upsert(self, updates: Sequence[InventoryUpdate]) -> None:
+    def inventory_bulk_upsert(self, updates: Sequence[InventoryUpdate]) -> bool:
         """Set or change stock, 400 per call. Everything is checked before the first call.
 
         If RMS refuses a batch, the error's details name rows of `updates`, and
-        `error.applied` says how many rows before that batch were already sent.
+        `error.applied` says how many rows before that batch were already sent. Returns
+        True when an attempt timed out or failed before the write succeeded (that attempt
+        may still land late, over the value written).
         """
+        uncertain = False
         if not updates:
             raise RmsRequestInvalid(MSG_EMPTY)
         details: list[RmsErrorDetail] = []
@@ -550,6 +558,7 @@ class RmsClient:
             try:
                 response = self._send("inventory.bulk_upsert", body=body, idempotent=idempotent)
                 _expect_no_content("inventory.bulk_upsert", response)
+                uncertain = uncertain or self.last_uncertain
             except RmsError as error:
                 error.details = [
                     RmsErrorDetail(
@@ -563,6 +572,7 @@ class RmsClient:
                 ]
                 error.applied = start
                 raise
+        return uncertain
 
     def variant_get(self, manage_number: str, variant_id: str) -> InventoryRecord:
         details = _check_key(manage_number, variant_id, None)

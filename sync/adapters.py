@@ -40,6 +40,9 @@ class PushResult:
 
     accepted: tuple[int, ...]
     refused: Mapping[int, str] = field(default_factory=dict)
+    # Accepted, but an earlier attempt of the same write timed out or failed on the
+    # platform's side: that attempt may still be applied late, over a newer value.
+    uncertain: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,7 +76,7 @@ def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:
             log.add("held_test_mode", held)
             log.say("test mode: %d prod SKUs held, not sent", held)
         due = due.filter(sku__environment="test")
-    rows = list(due.values("id", "sku_id", "attempts"))
+    rows = list(due.values("id", "sku_id", "attempts", "verify_after"))
     for chunk in _in_chunks([row["id"] for row in rows]):
         PendingPush.objects.filter(id__in=chunk).update(
             status=PendingPush.Status.IN_PROGRESS, updated_at=now
@@ -128,6 +128,7 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
     except PlatformError as exc:
         _backoff(work, str(exc), now)
         return log.finish(SyncRun.Status.FAILED, str(exc))
+    work = _verify(adapter, store, work, now, log)
     status = SyncRun.Status.SUCCEEDED
     error = ""
     for start in range(0, len(work), target.batch_size):
@@ -152,7 +153,14 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
         if result.refused:
             log.add("failed", len(result.refused))
         sent = [by_registration[registration_id] for registration_id in result.accepted]
-        _done(store, sent, now)
+        _done(store, sent, now, uncertain=set(result.uncertain))
+        if result.uncertain:
+            log.add("to_verify", len(result.uncertain))
+            log.say(
+                "%d rows were written after a timeout: read back in %d s",
+                len(result.uncertain),
+                settings.SYNC_VERIFY_SECONDS,
+            )
         log.add("pushed", len(sent))
         log.save()  # the page's progress bar reads the run between batches
         if result.refused:
@@ -163,9 +171,56 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
     return log.finish(status, error)
 
 
-def _done(store: Store, rows: list[Row], now: dt.datetime) -> None:
-    ids = [row["id"] for row in rows]
+def _verify(
+    adapter: StockTarget, store: Store, work: list[Row], now: dt.datetime, log: RunLog
+) -> list[Row]:
+    """Rows whose read-back is due: those the store shows as we last told it are done;
+    the others (a late write landed over ours) are pushed again. Returns what to push."""
+    due = [row for row in work if row["verify_after"] and row["verify_after"] <= now]
+    if not due:
+        return work
+    try:
+        shown = adapter.stock_of([row["update"].registration_id for row in due])
+    except PlatformError as exc:
+        log.say("read-back failed (%s): pushing again instead", exc)
+        return work
+    confirmed = [
+        row for row in due if shown.get(row["update"].registration_id) == row["update"].quantity
+    ]
+    _done(store, confirmed, now, uncertain=set(), verified=True)
+    log.add("verified", len(confirmed))
+    late = len(due) - len(confirmed)
+    if late:
+        log.add("late_writes_repaired", late)
+        log.say("%d SKUs showed an older value written late: pushed again", late)
+    confirmed_ids = {row["id"] for row in confirmed}
+    return [row for row in work if row["id"] not in confirmed_ids]
+
+
+def _done(
+    store: Store,
+    rows: list[Row],
+    now: dt.datetime,
+    *,
+    uncertain: set[int],
+    verified: bool = False,
+) -> None:
+    """Rows the store took. A row still to be read back (an uncertain write, now or
+    earlier and not yet read back) stays, due at its read-back time; the others go."""
+    verify_at = now + dt.timedelta(seconds=settings.SYNC_VERIFY_SECONDS)
+    keep: dict[int, dt.datetime] = {}
+    for row in rows:
+        if row["update"].registration_id in uncertain:
+            keep[row["id"]] = verify_at
+        elif not verified and row["verify_after"] and row["verify_after"] > now:
+            keep[row["id"]] = row["verify_after"]
+    ids = [row["id"] for row in rows if row["id"] not in keep]
     with transaction.atomic():
+        for row_id, at in keep.items():
+            PendingPush.objects.filter(id=row_id).update(verify_after=at)
+            PendingPush.objects.filter(id=row_id, status=PendingPush.Status.IN_PROGRESS).update(
+                status=PendingPush.Status.PENDING, attempts=0, next_attempt_at=at, updated_at=now
+            )
         # A row an event made pending again while we pushed stays for the next push.
         PendingPush.objects.filter(id__in=ids, status=PendingPush.Status.IN_PROGRESS).delete()
         registrations = {

@@ -101,6 +101,19 @@ class RmsWorld:
     def calls(self, store_id: str, operation: Operation) -> int:
         return len(self.sandbox.calls_matching(shop_id=store_id, endpoint=ENDPOINT_OF[operation]))
 
+    def garbage_success(self, store_id: str) -> None:
+        self.sandbox.fault_add("inventory.bulk_upsert", "malformed", 100, shop_id=store_id)
+
+    def late_write(self, store_id: str) -> float:
+        # The sandbox applies a "hang" call after holding it back, longer than the client's
+        # read timeout in the tests (2 s): the client retries meanwhile.
+        self.sandbox.hang_seconds = 3.0
+        self.sandbox.fault_add("inventory.bulk_upsert", "hang", 1, shop_id=store_id)
+        return self.sandbox.hang_seconds
+
+    def clear_faults(self) -> None:
+        self.sandbox.faults.clear()
+
 
 class TestRmsContract(AdapterContract):
     @pytest.fixture

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
@@ -31,11 +32,13 @@ from django.utils import timezone
 
 from events.actors import Actor
 from events.models import EventType, InventoryEvent, InventorySnapshot, PendingPush
+from events.services import stock_adjust
 from skus.services import sku_create
 from stores.models import Store, StoreSku
 from sync.adapters import Binder, OrderSource, StockTarget
 from sync.catalog import reconcile_run
-from sync.models import SyncRun
+from sync.leases import lease_acquire
+from sync.models import JobLease, QuarantinedOrder, SyncRun
 from sync.orders import orders_poll
 from sync.push import push_request, push_run
 from sync.registry import adapter_class, adapter_for
@@ -100,6 +103,18 @@ class ContractWorld(Protocol):
         """How many calls of ``operation`` the sandbox received from the store so far
         (a client's own retries included)."""
         ...
+
+    def garbage_success(self, store_id: str) -> None:
+        """The next pushes of the store are answered 2xx with a body that is not the
+        platform's documented success (until ``clear_faults``)."""
+        ...
+
+    def late_write(self, store_id: str) -> float:
+        """The next push's first attempt is applied by the platform only after the client
+        gave up on it (and retried); returns the seconds until it lands."""
+        ...
+
+    def clear_faults(self) -> None: ...
 
 
 # --- what the engine recorded -------------------------------------------------------------
@@ -440,10 +455,14 @@ class AdapterContract:
         pushed = expected(store_id, sku_id)
         world.set_shown(store_id, sku_id, pushed + 7)
         run = reconcile_run(store_id=store_id)
-        assert run.counts == {"checked": len(world.sku_ids), "drift": 1}
+        assert run.counts == {"checked": len(world.sku_ids), "drift": 1, "repaired": 1}
         assert run.details["drift"] == [
             {"sku_id": sku_id, "platform": pushed + 7, "last_pushed": pushed, "expected": pushed}
         ]
+        # The drift is repaired: the SKU is due again, and the next push puts ours back.
+        assert [row.sku_id for row in rows(store_id)] == [sku_id]
+        assert push_run(store_id=store_id).status == SyncRun.Status.SUCCEEDED
+        assert world.shown(store_id, sku_id) == pushed
 
     def test_a_reconcile_that_cannot_read_the_stock_fails(self, world: ContractWorld) -> None:
         store_id = world.store_ids[0]
@@ -472,3 +491,99 @@ class AdapterContract:
         assert Store.objects.get(pk=store_id).last_auth_error == message
         assert store_auth_test(store_id=store_id)[0] is True
         assert Store.objects.get(pk=store_id).last_auth_error == ""
+
+    # --- what survives crashes and bad answers (sync that survives crashes) -----------------
+
+    def test_a_2xx_that_is_not_the_documented_success_counts_as_a_failure(
+        self, world: ContractWorld
+    ) -> None:
+        store_id = world.store_ids[0]
+        self.shown_zero(world, store_id)
+        push_request(store_id=store_id)
+        world.garbage_success(store_id)
+        run = push_run(store_id=store_id)
+        assert run.status == SyncRun.Status.FAILED
+        assert {(row.status, row.attempts) for row in rows(store_id)} == {("pending", 1)}
+        assert not StoreSku.objects.filter(
+            store_id=store_id, last_pushed_quantity__isnull=False
+        ).exists()
+        world.clear_faults()
+        assert push_run(store_id=store_id, now=after_backoff(store_id)).status == "succeeded"
+        self.assert_pushed(world, store_id, world.sku_ids)
+
+    def test_a_write_applied_late_is_read_back_and_repaired(
+        self, world: ContractWorld, settings
+    ) -> None:
+        store_id = world.store_ids[0]
+        sku_id = world.sku_ids[0]
+        push_request(store_id=store_id, sku_ids=[sku_id])
+        lands_in = world.late_write(store_id)
+        run = push_run(store_id=store_id)
+        assert run.counts["to_verify"] == 1
+        old = expected(store_id, sku_id)
+        (row,) = rows(store_id)
+        assert row.verify_after is not None  # to be read back
+        # Meanwhile the pool moves and the new quantity is pushed...
+        stock_adjust(sku_id=sku_id, quantity=-2, reason="count", actor=Actor.cli("contract"))
+        assert push_run(store_id=store_id).status == SyncRun.Status.SUCCEEDED
+        assert world.shown(store_id, sku_id) == old - 2
+        # ... and then the first write lands, over it.
+        time.sleep(lands_in + 0.5)
+        assert world.shown(store_id, sku_id) == old
+        later = timezone.now() + dt.timedelta(seconds=settings.SYNC_VERIFY_SECONDS + 1)
+        run = push_run(store_id=store_id, now=later)
+        assert run.counts["late_writes_repaired"] == 1
+        assert world.shown(store_id, sku_id) == old - 2
+        assert rows(store_id) == []  # read back and settled
+
+    def test_a_read_back_that_finds_the_store_right_pushes_nothing(
+        self, world: ContractWorld, settings
+    ) -> None:
+        store_id = world.store_ids[0]
+        sku_id = world.sku_ids[0]
+        push_request(store_id=store_id, sku_ids=[sku_id])
+        lands_in = world.late_write(store_id)
+        push_run(store_id=store_id)
+        time.sleep(lands_in + 0.5)
+        calls = world.calls(store_id, "push")
+        later = timezone.now() + dt.timedelta(seconds=settings.SYNC_VERIFY_SECONDS + 1)
+        run = push_run(store_id=store_id, now=later)
+        assert run.counts["verified"] == 1
+        assert world.calls(store_id, "push") == calls
+        assert rows(store_id) == []
+
+    def test_a_dead_workers_push_is_taken_over_and_nothing_is_lost(
+        self, world: ContractWorld
+    ) -> None:
+        store_id = world.store_ids[0]
+        self.shown_zero(world, store_id)
+        push_request(store_id=store_id)
+        key = f"push:{store_id}"
+        dead = SyncRun.objects.create(
+            store_id=store_id, kind="push", lease_key=key, lease_token=lease_acquire(key)
+        )
+        PendingPush.objects.filter(store_id=store_id).update(status="in_progress")
+        assert push_run(store_id=store_id).status == SyncRun.Status.SKIPPED
+        JobLease.objects.filter(key=key).update(expires_at=timezone.now())  # it ran out
+        assert push_run(store_id=store_id).status == SyncRun.Status.SUCCEEDED
+        dead.refresh_from_db()
+        assert dead.status == SyncRun.Status.INTERRUPTED
+        self.assert_pushed(world, store_id, world.sku_ids)
+        assert rows(store_id) == []
+
+    def test_an_order_the_engine_cannot_apply_is_quarantined_and_the_poll_goes_on(
+        self, world: ContractWorld
+    ) -> None:
+        store_id = world.store_ids[0]
+        if not isinstance(adapter_for(Store.objects.get(pk=store_id)), OrderSource):
+            pytest.skip("not an OrderSource")
+        bad_sku, good_sku = world.sku_ids[:2]
+        before = available(good_sku)
+        bad = world.place_order(store_id, bad_sku, 2**31)
+        world.place_order(store_id, good_sku, 1)
+        run = orders_poll(store_id=store_id)
+        assert run.status == SyncRun.Status.SUCCEEDED
+        assert run.counts["quarantined"] == 1
+        assert available(good_sku) == before - 1
+        assert order_events(store_id, bad) == []
+        assert QuarantinedOrder.objects.get(store_id=store_id).order_number == bad
