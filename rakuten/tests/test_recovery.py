@@ -179,3 +179,23 @@ def test_a_run_stuck_in_a_long_platform_call_keeps_its_lease(engine, settings):
     run = run_job(store=store, kind=SyncRun.Kind.RECONCILE, work=work)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert lease_acquire("reconcile:store-a") is not None  # given back at the end
+
+
+@pytest.mark.postgres
+def test_bench_recovery_measures_and_checks_itself():
+    """The benchmark in its own process, with a short lease and restart cadence."""
+    env = {**os.environ, "DJANGO_DEBUG": "0", "SYNC_LEASE_SECONDS": "2"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "bench_recovery", "--rounds", "1", "--tick", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "recovery after kill -9 mid-push: min" in result.stdout
+    assert "poll: recovered in" in result.stdout
+    assert "the order taken once" in result.stdout
