@@ -70,6 +70,8 @@ LOCAL_APPS = [
     "imports",
     "sync",
     "rakuten",
+    "futureshop",
+    "demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -218,6 +220,7 @@ INVENTORY_SANDBOX_HOSTS = env.list(
 # One adapter per platform: a store's platform_type picks its adapter here.
 INVENTORY_PLATFORMS = {
     "rakuten": "rakuten.adapter.RmsAdapter",
+    "futureshop": "futureshop.adapter.FutureshopAdapter",
 }
 
 
@@ -233,6 +236,23 @@ def _engine_int(name: str, default: int) -> int:
 # 60 s: a killed worker's store is taken over within two minutes (the lease runs out,
 # then the minute's schedule starts the job again).
 SYNC_LEASE_SECONDS = _engine_int("LEASE_SECONDS", 60)
+
+# futureshop (futureshop/): what is not published about its API, kept configurable.
+FUTURESHOP_TIMEOUT = (
+    env.float("FUTURESHOP_CONNECT_TIMEOUT", default=5.0),
+    env.float("FUTURESHOP_READ_TIMEOUT", default=30.0),
+)
+FUTURESHOP_RATE_LIMITS = env.json("FUTURESHOP_RATE_LIMITS", default={})
+FUTURESHOP_MAX_RETRIES = env.int("FUTURESHOP_MAX_RETRIES", default=3)
+FUTURESHOP_BACKOFF_BASE = env.float("FUTURESHOP_BACKOFF_BASE", default=1.0)
+# The order statuses that end an order (no longer re-read every poll) and that cancel it
+# (every line takes 0): the public sources show AWAITING_PAYMENT and COMPLETED only.
+FUTURESHOP_FINAL_STATUSES = env.list(
+    "FUTURESHOP_FINAL_STATUSES", default=["COMPLETED", "CANCELLED", "CANCELED"]
+)
+FUTURESHOP_CANCELLED_STATUSES = env.list(
+    "FUTURESHOP_CANCELLED_STATUSES", default=["CANCELLED", "CANCELED"]
+)
 
 # Polling: first poll starts at the time it runs (earlier orders are in the stock
 # the pool started from); later polls search from the cursor less an overlap and

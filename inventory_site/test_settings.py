@@ -32,3 +32,8 @@ RAKUTEN_RATE_LIMITS = {
 }
 RAKUTEN_BACKOFF_BASE = 0.01
 RAKUTEN_TIMEOUT = (1.0, 2.0)
+
+# The futureshop sandbox in the tests answers at once too.
+FUTURESHOP_RATE_LIMITS = 50.0
+FUTURESHOP_BACKOFF_BASE = 0.01
+FUTURESHOP_TIMEOUT = (1.0, 2.0)

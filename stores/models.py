@@ -13,6 +13,7 @@ MSG_UNREADABLE = _("unreadable: the encryption keys cannot open them; enter them
 class Store(models.Model):
     class Platform(models.TextChoices):
         RAKUTEN = "rakuten", _("Rakuten Ichiba")
+        FUTURESHOP = "futureshop", _("futureshop")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("active")
@@ -62,7 +63,8 @@ class Store(models.Model):
         ordering = ["store_id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(platform_type__in=["rakuten"]), name="stores_platform_valid"
+                condition=Q(platform_type__in=["rakuten", "futureshop"]),
+                name="stores_platform_valid",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["active", "inactive"]), name="stores_status_valid"

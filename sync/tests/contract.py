@@ -277,7 +277,10 @@ class AdapterContract:
         now = timezone.now()
         run = push_run(store_id=store_id, now=now)
         assert run.status == SyncRun.Status.FAILED
-        assert world.calls(store_id, "push") == 1  # neither retried nor the next batch tried
+        # Neither retried by the engine nor the next batch tried (a client that gets a new
+        # token once on a 401, as futureshop's must, makes that one call twice).
+        calls = world.calls(store_id, "push")
+        assert calls == getattr(world, "calls_per_refused_push", 1)
         due = rows(store_id)
         assert sorted(row.sku_id for row in due) == sorted(world.sku_ids)
         for row in due:
@@ -289,7 +292,7 @@ class AdapterContract:
         assert {world.shown(store_id, sku_id) for sku_id in world.sku_ids} == {0}
         # Not due again before the backoff ends …
         assert push_run(store_id=store_id, now=now).counts == {}
-        assert world.calls(store_id, "push") == 1
+        assert world.calls(store_id, "push") == calls
         # … then pushed once the platform takes the credentials again.
         run = push_run(store_id=store_id, now=after_backoff(store_id))
         assert run.status == SyncRun.Status.SUCCEEDED

@@ -30,7 +30,9 @@ PREVIOUS_RELEASE = [
     ("imports", "0001_initial"),
     ("rakuten", "0005_plural_names"),
 ]
-OUR_APPS = {"skus", "stores", "events", "imports", "rakuten", "sync"}
+OUR_APPS = {"skus", "stores", "events", "imports", "rakuten", "sync", "futureshop"}
+# Apps the previous release did not have: unapplied entirely to go back to it.
+NEW_APPS = [("sync", None), ("futureshop", None)]
 
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
@@ -221,7 +223,7 @@ def migrate_to_previous_release():
     """The database as the previous release left it; its historical models."""
     executor = MigrationExecutor(connection)
     others = [node for node in executor.loader.graph.leaf_nodes() if node[0] not in OUR_APPS]
-    executor.migrate([*PREVIOUS_RELEASE, ("sync", None)])
+    executor.migrate([*PREVIOUS_RELEASE, *NEW_APPS])
     executor.loader.build_graph()
     ContentType.objects.clear_cache()
     return executor.loader.project_state([*others, *PREVIOUS_RELEASE]).apps

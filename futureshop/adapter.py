@@ -1,0 +1,324 @@
+"""futureshop as the engine sees it: the adapter and the binder (``sync.adapters``).
+
+It translates only: the engine's updates into inventory-update entries (a product's SKUs
+in one entry, ABSOLUTE counts), futureshop orders into ``OrderSnapshot``s, the inventory
+search into ``Listing``s, futureshop's answers into the engine's errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from sync.adapters import (
+    AuthResult,
+    BindingField,
+    BindingInvalid,
+    CatalogPage,
+    CredentialField,
+    Listing,
+    OrderLineSnapshot,
+    OrderSnapshot,
+    PollWindow,
+    PushResult,
+    StockUpdate,
+)
+
+from .client import FutureshopClient
+from .models import FutureshopBinding
+from .types import BRANCH_NO_MAX_BYTES, COUNT_MAX, PRODUCT_NO_MAX_BYTES, Order
+from .types import StockUpdate as FutureshopUpdate
+
+if TYPE_CHECKING:
+    from stores.models import Store
+
+MSG_NOT_MAPPED = _("The SKU has no futureshop product number and branch numbers in this store.")
+MSG_AUTH_OK = _("futureshop accepted the credentials.")
+MSG_TOO_LONG = _("%(field)s “%(value)s” is longer than futureshop's %(limit)d bytes.")
+
+SEARCH_WINDOW = dt.timedelta(days=31)
+PRODUCTS_PER_PAGE = 100
+KEYS = ("product_no", "sku_no", "vertical_no", "horizontal_no")
+
+
+def _clean(value: object) -> str:
+    return unicodedata.normalize("NFKC", str(value or "")).strip()
+
+
+class FutureshopBinder:
+    """Registrations <-> (productNo, skuNo, verticalNo, horizontalNo) in FutureshopBinding."""
+
+    fields: ClassVar[tuple[BindingField, ...]] = (
+        BindingField("product_no", str(_("product number")), PRODUCT_NO_MAX_BYTES),
+        BindingField("sku_no", str(_("SKU number")), 100),
+        BindingField("vertical_no", str(_("branch number (vertical)")), BRANCH_NO_MAX_BYTES),
+        BindingField("horizontal_no", str(_("branch number (horizontal)")), BRANCH_NO_MAX_BYTES),
+    )
+
+    def clean(self, keys: Mapping[str, str]) -> dict[str, str]:
+        cleaned = {name: _clean(keys.get(name)) for name in KEYS}
+        for field in self.fields:
+            value = cleaned[field.name]
+            if len(value.encode()) > field.max_length:
+                raise BindingInvalid(
+                    str(
+                        MSG_TOO_LONG
+                        % {"field": field.label, "value": value, "limit": field.max_length}
+                    )
+                )
+        return cleaned
+
+    def identity(self, keys: Mapping[str, str]) -> tuple:
+        return (
+            str(keys.get("product_no", "")),
+            str(keys.get("vertical_no", "")),
+            str(keys.get("horizontal_no", "")),
+        )
+
+    def holders(self, store: Store, identities: Sequence[tuple]) -> dict[tuple, str]:
+        wanted = {identity for identity in identities if identity[0]}
+        found: dict[tuple, str] = {}
+        products = sorted({identity[0] for identity in wanted})
+        for start in range(0, len(products), 500):
+            rows = FutureshopBinding.objects.filter(
+                store=store, product_no__in=products[start : start + 500]
+            ).values_list("product_no", "vertical_no", "horizontal_no", "registration__sku_id")
+            for product_no, vertical_no, horizontal_no, sku_id in rows:
+                if (product_no, vertical_no, horizontal_no) in wanted:
+                    found[(product_no, vertical_no, horizontal_no)] = sku_id
+        return found
+
+    def bind(self, registration_id: int, store: Store, keys: Mapping[str, str]) -> bool:
+        return bool(self.bind_many(store, {registration_id: keys}))
+
+    def bind_many(self, store: Store, keys_by_registration: Mapping[int, Mapping[str, str]]) -> int:
+        existing = FutureshopBinding.objects.in_bulk(list(keys_by_registration))
+        create, update = [], []
+        for registration_id, keys in keys_by_registration.items():
+            values = {name: keys.get(name, "") for name in KEYS}
+            binding = existing.get(registration_id)
+            if binding is None:
+                if any(values.values()):
+                    create.append(
+                        FutureshopBinding(registration_id=registration_id, store=store, **values)
+                    )
+            elif any(getattr(binding, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(binding, name, value)
+                update.append(binding)
+        FutureshopBinding.objects.bulk_create(create, batch_size=2000)
+        FutureshopBinding.objects.bulk_update(update, list(KEYS), batch_size=2000)
+        return len(create) + len(update)
+
+    def keys_of(self, registration_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        found: dict[int, dict[str, str]] = {}
+        for start in range(0, len(registration_ids), 500):
+            for row in FutureshopBinding.objects.filter(
+                registration_id__in=registration_ids[start : start + 500]
+            ).values("registration_id", *KEYS):
+                found[row.pop("registration_id")] = row
+        return found
+
+    def matcher(self, store: Store) -> Callable[[Mapping[str, str]], str | None]:
+        """Order line -> our SKU: the binding by (productNo, skuNo), else by skuNo, else a
+        registered SKU of that id."""
+        from stores.models import StoreSku
+
+        by_product_sku: dict[tuple[str, str], str] = {}
+        by_sku_no: dict[str, str] = {}
+        for product_no, sku_no, sku_id in FutureshopBinding.objects.filter(store=store).values_list(
+            "product_no", "sku_no", "registration__sku_id"
+        ):
+            if sku_no:
+                by_product_sku[(product_no, sku_no)] = sku_id
+                by_sku_no.setdefault(sku_no, sku_id)
+        registered = set(StoreSku.objects.filter(store=store).values_list("sku_id", flat=True))
+
+        def match(listing: Mapping[str, str]) -> str | None:
+            product_no, sku_no = listing.get("product_no", ""), listing.get("sku_no", "")
+            found = by_product_sku.get((product_no, sku_no)) or by_sku_no.get(sku_no)
+            if found is None and sku_no and sku_no.lower() in registered:
+                return sku_no.lower()
+            return found
+
+        return match
+
+    def label(self, listing: Mapping[str, str]) -> str:
+        return f"{listing.get('product_no', '')}/{listing.get('sku_no', '')}"
+
+
+def order_snapshot(order: Order) -> OrderSnapshot:
+    cancelled = order.status in settings.FUTURESHOP_CANCELLED_STATUSES
+    return OrderSnapshot(
+        number=order.order_no,
+        status=order.status,
+        ordered_at=order.ordered_at,
+        lines=tuple(
+            OrderLineSnapshot(
+                listing={"product_no": line.product_no, "sku_no": line.sku_no},
+                units=max(line.count, 0),
+                line_id=line.line_key[:64],
+            )
+            for line in order.lines
+        ),
+        final=cancelled or order.status in settings.FUTURESHOP_FINAL_STATUSES,
+        cancelled=cancelled,
+    )
+
+
+class FutureshopAdapter:
+    """One futureshop store, through ``FutureshopClient``."""
+
+    platform: ClassVar[str] = "futureshop"
+    # The API domain is issued per store (a credential); a base_url override must be a
+    # sandbox host (INVENTORY_SANDBOX_HOSTS).
+    api_hosts: ClassVar[tuple[str, ...]] = ()
+    binder: ClassVar[FutureshopBinder] = FutureshopBinder()
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = (
+        CredentialField("api_domain", str(_("futureshop API domain"))),
+        CredentialField("shop_key", str(_("futureshop shop key"))),
+        CredentialField("client_id", str(_("futureshop client id"))),
+        CredentialField("client_secret", str(_("futureshop client secret"))),
+    )
+    # One update request per batch: at most 100 products (and so 100 SKU rows).
+    batch_size: ClassVar[int] = 100
+    quantity_max: ClassVar[int] = COUNT_MAX
+    unbound_message: ClassVar[str] = MSG_NOT_MAPPED
+
+    def __init__(self, store: Store, client: FutureshopClient) -> None:
+        self.store = store
+        self.client = client
+
+    @classmethod
+    def for_store(cls, store: Store) -> FutureshopAdapter:
+        return cls(store, FutureshopClient.for_store(store))
+
+    # --- StockTarget -----------------------------------------------------------------------
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> PushResult:
+        keys = self.binder.keys_of([update.registration_id for update in updates])
+        refused: dict[int, str] = {}
+        sendable: list[tuple[StockUpdate, dict[str, str]]] = []
+        for update in updates:
+            key = keys.get(update.registration_id, {})
+            if key.get("product_no"):
+                sendable.append((update, key))
+            else:
+                refused[update.registration_id] = str(MSG_NOT_MAPPED)
+        if not sendable:
+            return PushResult(accepted=(), refused=refused)
+        result = self.client.inventory_update(
+            [
+                FutureshopUpdate(
+                    key["product_no"], key["vertical_no"], key["horizontal_no"], update.quantity
+                )
+                for update, key in sendable
+            ]
+        )
+        failed = result.failed_products
+        accepted = []
+        for update, key in sendable:
+            if key["product_no"] in failed:
+                refused[update.registration_id] = failed[key["product_no"]]
+            else:
+                accepted.append(update.registration_id)
+        return PushResult(
+            accepted=tuple(accepted),
+            refused=refused,
+            uncertain=tuple(accepted) if result.uncertain else (),
+        )
+
+    def stock_of(self, registration_ids: Sequence[int]) -> dict[int, int | None]:
+        keys = self.binder.keys_of(list(registration_ids))
+        products = sorted({key["product_no"] for key in keys.values() if key["product_no"]})
+        shown = {
+            (entry.product_no, entry.vertical_no, entry.horizontal_no): entry.count
+            for entry in (self.client.inventory_search(products) if products else ())
+        }
+        return {
+            registration_id: shown.get(self.binder.identity(keys[registration_id]))
+            if registration_id in keys
+            else None
+            for registration_id in registration_ids
+        }
+
+    def auth_test(self) -> AuthResult:
+        self.client.token()
+        return AuthResult(message=str(MSG_AUTH_OK))
+
+    # --- OrderSource ------------------------------------------------------------------------
+
+    def orders_changed(self, window: PollWindow) -> Iterator[OrderSnapshot]:
+        """Orders by order date over the window (31-day searches), then each one found that
+        is not final, and every open order, read in detail (cancellations and changed
+        counts only show there)."""
+        found: list[str] = []
+        start = window.start
+        while start < window.end:
+            end = min(start + SEARCH_WINDOW, window.end)
+            found += self.client.shipping_search(start, end)
+            start = end
+        final: set[str] = set() if window.sweep else window.known_final(found)
+        wanted = list(dict.fromkeys([*(n for n in found if n not in final), *window.open_orders]))
+        if window.on_found is not None:
+            window.on_found(len(found), len(wanted))
+        for number in wanted:
+            order = self.client.order_get(number)
+            if order is None:
+                yield OrderSnapshot(number=number, status="", missing=True)
+            else:
+                yield order_snapshot(order)
+
+    # --- CatalogSource ----------------------------------------------------------------------
+
+    def listings(self, *, on_total: Callable[[int], None] | None = None) -> Iterator[CatalogPage]:
+        """The inventory search over the whole catalogue, a page per 100 products."""
+        page: dict[str, list[Listing]] = defaultdict(list)
+        for entry in self.client.inventory_search(None, on_total=on_total):
+            if entry.product_no not in page and len(page) == PRODUCTS_PER_PAGE:
+                yield CatalogPage(
+                    entries=len(page), listings=tuple(x for xs in page.values() for x in xs)
+                )
+                page = defaultdict(list)
+            code = entry.sku_no or f"{entry.product_no}-{entry.vertical_no}-{entry.horizontal_no}"
+            page[entry.product_no].append(
+                Listing(
+                    keys={
+                        "product_no": entry.product_no,
+                        "sku_no": entry.sku_no,
+                        "vertical_no": entry.vertical_no,
+                        "horizontal_no": entry.horizontal_no,
+                    },
+                    sku_code=code,
+                    title=code,
+                    quantity=entry.count,
+                )
+            )
+        if page:
+            yield CatalogPage(
+                entries=len(page), listings=tuple(x for xs in page.values() for x in xs)
+            )
+
+    # --- follow-ups: futureshop has none ----------------------------------------------------
+
+    @classmethod
+    def followups_failed(cls, store_ids: Sequence[str] | None = None) -> Any:
+        from stores.models import StoreSku
+
+        return StoreSku.objects.none()
+
+    @classmethod
+    def followups_retry(
+        cls, ids: Sequence[int] | None = None, *, store_id: str | None = None
+    ) -> int:
+        return 0
+
+    @classmethod
+    def followups_start(cls, store_id: str | None = None) -> list[str]:
+        return []
