@@ -118,7 +118,8 @@ class InventoryEvent(AppendOnlyModel):
         blank=True,
         db_index=False,
     )
-    platform_status = models.CharField(_("platform status"), max_length=10, null=True, blank=True)
+    # The order status as the platform names it (RMS "300", futureshop "AWAITING_PAYMENT").
+    platform_status = models.CharField(_("platform status"), max_length=32, null=True, blank=True)
     order_id = models.CharField(_("order"), max_length=100, null=True, blank=True)
     operator = models.CharField(_("operator"), max_length=100)
     reason = models.TextField(_("reason"), null=True, blank=True)

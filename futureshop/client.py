@@ -22,6 +22,7 @@ Neither the client secret, the shop key nor a token is ever logged or put in a m
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -700,7 +701,11 @@ class FutureshopClient:
             "shipping.search",
             query={
                 "orderDateStart": parse.fs_datetime(start),
-                "orderDateEnd": parse.fs_datetime(end),
+                # Whole seconds: the end rounded up, so an order placed in the window's last
+                # second is inside it (the start rounds down).
+                "orderDateEnd": parse.fs_datetime(
+                    end + dt.timedelta(seconds=1) if end.microsecond else end
+                ),
             },
         )
         numbers: dict[str, None] = {}
