@@ -12,6 +12,10 @@ mkdir -p var
 "$BIN/python" manage.py rakuten_sandbox --demo --port "$SANDBOX_PORT" \
     --state var/sandbox.json --orders-per-minute "$ORDERS_PER_MINUTE" &
 sandbox=$!
+FS_SANDBOX_PORT=${FS_SANDBOX_PORT:-8766}
+"$BIN/python" manage.py futureshop_sandbox --demo --port "$FS_SANDBOX_PORT" \
+    --state var/futureshop-sandbox.json &
+fs_sandbox=$!
 "$BIN/python" manage.py qcluster &
 cluster=$!
 
@@ -20,6 +24,7 @@ stop() {
     trap - EXIT INT TERM
     kill "$web" 2>/dev/null || true
     kill "$sandbox" 2>/dev/null || true
+    kill "$fs_sandbox" 2>/dev/null || true
     kill "$cluster" 2>/dev/null || true
     for _ in $(seq 10); do
         kill -0 "$cluster" 2>/dev/null || break
@@ -31,6 +36,7 @@ stop() {
 trap stop EXIT INT TERM
 
 echo "RMS sandbox on http://127.0.0.1:$SANDBOX_PORT/ (state in var/sandbox.json)"
+echo "futureshop sandbox on http://127.0.0.1:$FS_SANDBOX_PORT/ (state in var/futureshop-sandbox.json)"
 echo "Serving on http://$HOST:$PORT/ (log in with the admin user above)"
 "$BIN/python" manage.py runserver "$HOST:$PORT" &
 web=$!

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from events.actors import Actor
+from futureshop.sandbox import demo as futureshop_demo
 from rakuten.sandbox.demo import DEMO_SHOPS, SANDBOX_URL
 from skus.models import Sku
 from skus.services import sku_create
@@ -29,8 +30,15 @@ DEMO_SKUS = [
 ]
 
 
+# One futureshop store beside the Rakuten ones, pointed at `futureshop_sandbox --demo`.
+FUTURESHOP_STORE = ("demo-futureshop", "Demo futureshop store")
+
+
 class Command(BaseCommand):
-    help = "Load demo stores (pointed at the RMS sandbox), SKUs and an admin user. Idempotent."
+    help = (
+        "Load demo stores (pointed at the RMS and futureshop sandboxes), SKUs and an admin "
+        "user. Idempotent."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="admin")
@@ -74,6 +82,7 @@ class Command(BaseCommand):
                             merchant_sku_id=raw_id,
                             actor=actor,
                         )
+            self._futureshop(actor)
         password = password or secrets.token_urlsafe(12)
         user, _created = get_user_model().objects.get_or_create(
             username=username, defaults={"is_staff": True, "is_superuser": True}
@@ -83,3 +92,37 @@ class Command(BaseCommand):
         user.save()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  admin user: {username}\n  password:   {password}")
+
+    def _futureshop(self, actor: Actor) -> None:
+        """The futureshop store, registered for every demo SKU its demo shop sells."""
+        store_id, name = FUTURESHOP_STORE
+        if not Store.objects.filter(pk=store_id).exists():
+            store_create(
+                store_id=store_id,
+                store_name=name,
+                platform_type=Store.Platform.FUTURESHOP,
+                api_config={"base_url": futureshop_demo.SANDBOX_URL, "poll_interval_minutes": 1},
+                credentials={
+                    "api_domain": "sandbox.futureshop.invalid",
+                    "shop_key": futureshop_demo.DEMO_SHOP_KEY,
+                    "client_id": futureshop_demo.DEMO_CLIENT_ID,
+                    "client_secret": futureshop_demo.DEMO_CLIENT_SECRET,
+                },
+                actor=actor,
+            )
+        for product in futureshop_demo.DEMO_PRODUCTS:
+            for sku in product["skus"]:
+                sku_no = sku["skuNo"]
+                if not Sku.objects.filter(pk=sku_no).exists():
+                    continue  # the shop sells it; a SKU sync brings it in
+                if StoreSku.objects.filter(store_id=store_id, sku_id=sku_no).exists():
+                    continue
+                store_sku_register(
+                    store_id=store_id,
+                    sku_id=sku_no,
+                    product_no=product["productNo"],
+                    sku_no=sku_no,
+                    vertical_no=sku.get("verticalNo", ""),
+                    horizontal_no=sku.get("horizontalNo", ""),
+                    actor=actor,
+                )
