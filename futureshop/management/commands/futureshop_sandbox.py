@@ -1,7 +1,4 @@
 import json
-import signal
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from futureshop.sandbox.demo import demo_load
 from futureshop.sandbox.server import SandboxServer
 from futureshop.sandbox.state import Sandbox
+from sync.sandbox.serve import serve
 
 
 class Command(BaseCommand):
@@ -48,42 +46,13 @@ class Command(BaseCommand):
         if options["demo"]:
             demo_load(sandbox)
         server = SandboxServer(sandbox, port=options["port"], state_file=state_file)
-        stop = threading.Event()
-        worker = threading.Thread(
-            target=self._run_clock,
-            args=(sandbox, stop, options["orders_per_minute"], state_file),
-            daemon=True,
-        )
-        worker.start()
-        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         self.stdout.write(f"futureshop sandbox on {server.url}")
         self.stdout.write(f"shops: {', '.join(sorted(sandbox.shops)) or '-'}")
         self.stdout.flush()
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop.set()
-            server.server_close()
-            if state_file:
-                sandbox.save(state_file)
-                self.stdout.write(f"State saved to {state_file}")
-
-    @staticmethod
-    def _run_clock(
-        sandbox: Sandbox, stop: threading.Event, per_minute: float, state_file: Path | None
-    ) -> None:
-        owed = 0.0
-        last = time.monotonic()
-        saved = last
-        while not stop.wait(1.0):
-            now = time.monotonic()
-            owed += per_minute * (now - last) / 60
-            last = now
-            if owed >= 1:
-                sandbox.generate(int(owed))
-                owed -= int(owed)
-            if state_file and now - saved > 30:
-                sandbox.save(state_file)
-                saved = now
+        serve(
+            server,
+            sandbox,
+            state_file=state_file,
+            orders_per_minute=options["orders_per_minute"],
+            say=self.stdout.write,
+        )

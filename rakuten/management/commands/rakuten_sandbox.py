@@ -1,7 +1,4 @@
 import json
-import signal
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from rakuten.sandbox.demo import demo_load
 from rakuten.sandbox.server import SandboxServer
 from rakuten.sandbox.state import Sandbox
+from sync.sandbox.serve import serve
 
 
 class Command(BaseCommand):
@@ -41,43 +39,13 @@ class Command(BaseCommand):
         if options["demo"]:
             demo_load(sandbox)
         server = SandboxServer(sandbox, port=options["port"], state_file=state_file)
-        stop = threading.Event()
-        worker = threading.Thread(
-            target=self._run_clock,
-            args=(sandbox, stop, options["orders_per_minute"], state_file),
-            daemon=True,
-        )
-        worker.start()
-        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         self.stdout.write(
             f"RMS sandbox on {server.url} with shops: {', '.join(sorted(sandbox.shops)) or '-'}"
         )
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop.set()
-            server.server_close()
-            if state_file:
-                sandbox.save(state_file)
-                self.stdout.write(f"State saved to {state_file}")
-
-    @staticmethod
-    def _run_clock(
-        sandbox: Sandbox, stop: threading.Event, per_minute: float, state_file: Path | None
-    ) -> None:
-        owed = 0.0
-        last = time.monotonic()
-        saved = last
-        while not stop.wait(1.0):
-            now = time.monotonic()
-            owed += per_minute * (now - last) / 60
-            last = now
-            sandbox.tick()
-            if owed >= 1:
-                sandbox.generate(int(owed))
-                owed -= int(owed)
-            if state_file and now - saved > 30:
-                sandbox.save(state_file)
-                saved = now
+        serve(
+            server,
+            sandbox,
+            state_file=state_file,
+            orders_per_minute=options["orders_per_minute"],
+            say=self.stdout.write,
+        )
