@@ -32,7 +32,13 @@ from sync.adapters import (
 
 from .client import FutureshopClient
 from .models import FutureshopBinding
-from .types import BRANCH_NO_MAX_BYTES, COUNT_MAX, PRODUCT_NO_MAX_BYTES, Order
+from .types import (
+    BRANCH_NO_MAX_BYTES,
+    COUNT_MAX,
+    PRODUCT_NO_MAX_BYTES,
+    PRODUCTS_PER_REQUEST,
+    Order,
+)
 from .types import StockUpdate as FutureshopUpdate
 
 if TYPE_CHECKING:
@@ -55,10 +61,10 @@ class FutureshopBinder:
     """Registrations <-> (productNo, skuNo, verticalNo, horizontalNo) in FutureshopBinding."""
 
     fields: ClassVar[tuple[BindingField, ...]] = (
-        BindingField("product_no", str(_("product number")), PRODUCT_NO_MAX_BYTES),
-        BindingField("sku_no", str(_("SKU number")), 100),
-        BindingField("vertical_no", str(_("branch number (vertical)")), BRANCH_NO_MAX_BYTES),
-        BindingField("horizontal_no", str(_("branch number (horizontal)")), BRANCH_NO_MAX_BYTES),
+        BindingField("product_no", _("product number"), PRODUCT_NO_MAX_BYTES),
+        BindingField("sku_no", _("SKU number"), 100),
+        BindingField("vertical_no", _("branch number (vertical)"), BRANCH_NO_MAX_BYTES),
+        BindingField("horizontal_no", _("branch number (horizontal)"), BRANCH_NO_MAX_BYTES),
     )
 
     def clean(self, keys: Mapping[str, str]) -> dict[str, str]:
@@ -181,19 +187,20 @@ class FutureshopAdapter:
     api_hosts: ClassVar[tuple[str, ...]] = ()
     binder: ClassVar[FutureshopBinder] = FutureshopBinder()
     credential_fields: ClassVar[tuple[CredentialField, ...]] = (
-        CredentialField("api_domain", str(_("futureshop API domain"))),
-        CredentialField("shop_key", str(_("futureshop shop key"))),
-        CredentialField("client_id", str(_("futureshop client id"))),
-        CredentialField("client_secret", str(_("futureshop client secret"))),
+        CredentialField("api_domain", _("futureshop API domain")),
+        CredentialField("shop_key", _("futureshop shop key")),
+        CredentialField("client_id", _("futureshop client id")),
+        CredentialField("client_secret", _("futureshop client secret")),
     )
-    # One update request per batch: at most 100 products (and so 100 SKU rows).
-    batch_size: ClassVar[int] = 100
+    # One update request per batch: at most 100 products, each with all its due SKUs.
+    batch_size: ClassVar[int] = PRODUCTS_PER_REQUEST
     quantity_max: ClassVar[int] = COUNT_MAX
     unbound_message: ClassVar[str] = MSG_NOT_MAPPED
 
     def __init__(self, store: Store, client: FutureshopClient) -> None:
         self.store = store
         self.client = client
+        self._keys: dict[int, dict[str, str]] = {}  # read once by ``batches``
 
     @classmethod
     def for_store(cls, store: Store) -> FutureshopAdapter:
@@ -201,8 +208,27 @@ class FutureshopAdapter:
 
     # --- StockTarget -----------------------------------------------------------------------
 
+    def batches(self, updates: Sequence[StockUpdate]) -> Iterator[Sequence[StockUpdate]]:
+        """``batch_size`` products per call, each with every due SKU of it (one entry per
+        product, as futureshop wants); products in the order of their most urgent SKU.
+        Unbound rows go in the first call (``push_stock`` refuses them without a call)."""
+        self._keys = self.binder.keys_of([update.registration_id for update in updates])
+        by_product: dict[str, list[StockUpdate]] = {}
+        for update in updates:
+            product_no = self._keys.get(update.registration_id, {}).get("product_no", "")
+            by_product.setdefault(product_no, []).append(update)
+        unbound = by_product.pop("", [])
+        products = list(by_product.values())
+        if not products:
+            yield unbound
+        for start in range(0, len(products), self.batch_size):
+            chunk = products[start : start + self.batch_size]
+            yield [*(unbound if start == 0 else ()), *(u for group in chunk for u in group)]
+
     def push_stock(self, updates: Sequence[StockUpdate]) -> PushResult:
-        keys = self.binder.keys_of([update.registration_id for update in updates])
+        ids = [update.registration_id for update in updates]
+        cached = self._keys
+        keys = cached if all(i in cached for i in ids) else self.binder.keys_of(ids)
         refused: dict[int, str] = {}
         sendable: list[tuple[StockUpdate, dict[str, str]]] = []
         for update in updates:

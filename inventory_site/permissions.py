@@ -1,9 +1,9 @@
 """The staff groups and what each may do (created by migrations: rakuten 0003, then
-sync 0003 when the engine's models moved)."""
+sync 0005 when the engine's models moved, futureshop 0002 for its bindings)."""
 
 from __future__ import annotations
 
-OUR_APPS = ["skus", "stores", "events", "imports", "sync", "rakuten"]
+OUR_APPS = ["skus", "stores", "events", "imports", "sync", "rakuten", "futureshop"]
 
 VIEW = [
     f"{app}.view_{model}"
@@ -20,6 +20,7 @@ VIEW = [
         ("sync", "orderline"),
         ("rakuten", "rakutenbinding"),
         ("rakuten", "rakutenorderconfirmation"),
+        ("futureshop", "futureshopbinding"),
         ("sync", "syncrun"),
     ]
 ]

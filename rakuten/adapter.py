@@ -26,6 +26,7 @@ from sync.adapters import (
     PollWindow,
     PushResult,
     StockUpdate,
+    batch_updates,
 )
 
 from .client import RmsClient
@@ -68,9 +69,9 @@ class RmsBinder:
     """Registrations <-> (manageNumber, variantId, merchantDefinedSkuId) in ``RakutenBinding``."""
 
     fields: ClassVar[tuple[BindingField, ...]] = (
-        BindingField("manage_number", str(_("item manage number")), ID_MAX_BYTES),
-        BindingField("variant_id", str(_("variant id")), ID_MAX_BYTES),
-        BindingField("merchant_sku_id", str(_("merchant SKU id")), MERCHANT_SKU_MAX),
+        BindingField("manage_number", _("item manage number"), ID_MAX_BYTES),
+        BindingField("variant_id", _("variant id"), ID_MAX_BYTES),
+        BindingField("merchant_sku_id", _("merchant SKU id"), MERCHANT_SKU_MAX),
     )
 
     def clean(self, keys: Mapping[str, str]) -> dict[str, str]:
@@ -233,8 +234,8 @@ class RmsAdapter:
     api_hosts: ClassVar[tuple[str, ...]] = ("api.rms.rakuten.co.jp",)
     binder: ClassVar[RmsBinder] = RmsBinder()
     credential_fields: ClassVar[tuple[CredentialField, ...]] = (
-        CredentialField("service_secret", str(_("RMS service secret"))),
-        CredentialField("license_key", str(_("RMS licence key"))),
+        CredentialField("service_secret", _("RMS service secret")),
+        CredentialField("license_key", _("RMS licence key")),
     )
     batch_size: ClassVar[int] = BULK_UPSERT_BATCH
     quantity_max: ClassVar[int] = QUANTITY_MAX
@@ -249,6 +250,9 @@ class RmsAdapter:
         return cls(store, RmsClient.for_store(store))
 
     # --- StockTarget -----------------------------------------------------------------------
+
+    def batches(self, updates: Sequence[StockUpdate]) -> Iterator[Sequence[StockUpdate]]:
+        return batch_updates(updates, self.batch_size)  # bulk-upsert: rows per call
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> PushResult:
         """ABSOLUTE quantities in one bulk-upsert. RMS refuses a whole call for a bad row

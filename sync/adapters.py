@@ -18,6 +18,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from django.utils.functional import Promise
+
+# A label: a str, or a lazy translation that becomes one in the language of the request.
+StrOrPromise = str | Promise
+
 if TYPE_CHECKING:
     from stores.models import Store
 
@@ -131,7 +136,7 @@ class BindingField:
     """One platform key a registration carries (for forms, CSV columns and the API)."""
 
     name: str
-    label: str
+    label: StrOrPromise  # lazy: shown in the language of each request
     max_length: int
     required: bool = False
 
@@ -141,7 +146,13 @@ class CredentialField:
     """One secret a store of the platform needs (encrypted at rest, write-only in forms)."""
 
     name: str
-    label: str
+    label: StrOrPromise
+
+
+def batch_updates(updates: Sequence[StockUpdate], size: int) -> Iterator[Sequence[StockUpdate]]:
+    """``size`` updates per call, in their order (a platform that counts rows)."""
+    for start in range(0, len(updates), size):
+        yield updates[start : start + size]
 
 
 class BindingInvalid(ValueError):
@@ -198,6 +209,12 @@ class StockTarget(Protocol):
     batch_size: ClassVar[int]
     quantity_max: ClassVar[int]
     unbound_message: ClassVar[str]
+
+    def batches(self, updates: Sequence[StockUpdate]) -> Iterator[Sequence[StockUpdate]]:
+        """Split the due updates (most urgent first) into the calls ``push_stock`` takes:
+        ``batch_updates`` (rows of ``batch_size``) unless the platform counts otherwise
+        (futureshop: ``batch_size`` products, each with all its SKUs)."""
+        ...
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> PushResult:
         """Send one batch (at most ``batch_size``). Rows the platform refuses are returned in

@@ -265,7 +265,14 @@ class StoreAdmin(ServiceAdmin):
     search_fields = ("store_id", "store_name")
     readonly_fields = ("credentials_shown", "last_sku_sync_at", "created_at")
 
-    def get_fields(self, request: HttpRequest, obj: Store | None = None) -> list[str]:
+    class Media:
+        # Shows only the credentials of the platform chosen in the add form.
+        js = ("sync/platform_fields.js",)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Store | None = None) -> list:
+        """The store's own fields, then one fieldset of credentials per platform: on a new
+        store every platform's (the script shows the chosen one's only), on a store its
+        own platform's."""
         fields = [
             "store_id",
             "store_name",
@@ -277,15 +284,24 @@ class StoreAdmin(ServiceAdmin):
         ]
         if obj is not None:
             fields += ["credentials_shown"]
-        platforms_shown = [obj.platform_type] if obj is not None else list(platforms())
-        fields += [
-            _credential_field_name(platform, field.name)
-            for platform in platforms_shown
-            for field in adapter_class(platform).credential_fields
-        ]
+        fieldsets: list = [(None, {"fields": fields})]
+        names = dict(Store.Platform.choices)
+        for platform in [obj.platform_type] if obj is not None else list(platforms()):
+            fieldsets.append(
+                (
+                    _("%(platform)s credentials") % {"platform": names.get(platform, platform)},
+                    {
+                        "fields": [
+                            _credential_field_name(platform, field.name)
+                            for field in adapter_class(platform).credential_fields
+                        ],
+                        "classes": ["platform-credentials", f"platform-{platform}"],
+                    },
+                )
+            )
         if obj is not None:
-            fields += ["last_sku_sync_at", "created_at"]
-        return fields
+            fieldsets.append((None, {"fields": ["last_sku_sync_at", "created_at"]}))
+        return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Store | None = None) -> tuple:
         if obj is None:

@@ -131,21 +131,22 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
     work = _verify(adapter, store, work, now, log)
     status = SyncRun.Status.SUCCEEDED
     error = ""
-    for start in range(0, len(work), target.batch_size):
-        batch = work[start : start + target.batch_size]
+    by_registration = {row["update"].registration_id: row for row in work}
+    handled: set[int] = set()  # registrations of the batches sent so far
+    for updates in adapter.batches([row["update"] for row in work]):
         try:
-            result = adapter.push_stock([row["update"] for row in batch])
+            result = adapter.push_stock(updates)
         except PlatformError as exc:
-            rest = work[start:]
+            rest = [row for row in work if row["update"].registration_id not in handled]
             error = str(exc)
             _backoff(rest, error, now, retry_after=exc.retry_after)
             log.add("deferred", len(rest))
-            log.say("stopped at row %d of %d: %s", start, len(work), exc)
-            status = SyncRun.Status.FAILED if start == 0 else SyncRun.Status.PARTIAL
+            log.say("stopped at row %d of %d: %s", len(handled), len(work), exc)
+            status = SyncRun.Status.FAILED if not handled else SyncRun.Status.PARTIAL
             if isinstance(exc, PlatformAuthError):
                 log.say("the store's credentials were refused: fix them, then retry")
             break
-        by_registration = {row["update"].registration_id: row for row in batch}
+        handled.update(update.registration_id for update in updates)
         for registration_id, error in result.refused.items():
             row = by_registration[registration_id]
             _fail([row], error)

@@ -23,7 +23,7 @@ from .catalog import sku_sync_start
 from .models import QuarantinedOrder, SyncRun
 from .orders import poll_start
 from .push import failed_syncs_retry, push_all_start
-from .registry import platforms
+from .registry import binder_for, platforms
 from .selectors import latest_runs, oversell_count, store_health, store_rows
 from .services import quarantine_dismiss, quarantine_retry, store_auth_test
 
@@ -62,13 +62,21 @@ def store_list(request: HttpRequest) -> HttpResponse:
 @permission_required("stores.view_store", raise_exception=True)
 def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
-    registrations = store.registrations.select_related("sku").order_by("sku_id")
+    registrations = Paginator(
+        store.registrations.select_related("sku").order_by("sku_id"), REGISTRATIONS_PAGE
+    ).get_page(request.GET.get("page"))
+    # The listing each registration is bound to, in the platform's own keys.
+    binder = binder_for(store.platform_type)
+    keys = binder.keys_of([registration.pk for registration in registrations])
     context = _context(request, store.store_name)
     context.update(
         store=store,
-        registrations=Paginator(registrations, REGISTRATIONS_PAGE).get_page(
-            request.GET.get("page")
-        ),
+        registrations=registrations,
+        key_fields=binder.fields,
+        registration_rows=[
+            (registration, [keys.get(registration.pk, {}).get(f.name, "") for f in binder.fields])
+            for registration in registrations
+        ],
         runs=SyncRun.objects.filter(store=store).order_by("-started_at")[:10],
         running=SyncRun.objects.filter(store=store, status=SyncRun.Status.RUNNING)
         .exclude(kind=SyncRun.Kind.IMPORT)
@@ -168,14 +176,22 @@ def failed_syncs(request: HttpRequest) -> HttpResponse:
         pushes=PendingPush.objects.filter(status=PendingPush.Status.FAILED)
         .select_related("store", "sku")
         .order_by("store_id", "sku_id")[:500],
-        confirmations=[
-            row
-            for platform in platforms().values()
-            for row in platform.followups_failed().order_by("store_id", "pk")[:500]
-        ],
+        confirmations=_failed_followups(),
         can_retry=request.user.has_perm("sync.run_sync"),
     )
     return render(request, "sync/failed.html", context)
+
+
+def _failed_followups() -> list:
+    """Every platform's failed follow-ups (RMS: order confirmations), each with its
+    platform's name."""
+    names = dict(Store.Platform.choices)
+    rows = []
+    for platform, adapter in platforms().items():
+        for row in adapter.followups_failed().order_by("store_id", "pk")[:500]:
+            row.platform_label = names.get(platform, platform)
+            rows.append(row)
+    return rows
 
 
 @require_POST

@@ -55,6 +55,7 @@ def pages(world):
         "admin: add store": reverse("admin:stores_store_add"),
         "admin: change store": reverse("admin:stores_store_change", args=["shop-1"]),
         "admin: add SKU": reverse("admin:skus_sku_add"),
+        "admin: futureshop bindings": reverse("admin:futureshop_futureshopbinding_changelist"),
     }
 
 
@@ -75,6 +76,7 @@ ALLOWED = {
         "admin: stores",
         "admin: events",
         "admin: change store",  # read-only for viewers, see below
+        "admin: futureshop bindings",
     },
 }
 ALLOWED["operator"] = ALLOWED["viewer"] | {"import"}

@@ -197,3 +197,23 @@ def test_the_language_switch_turns_the_pages_japanese_and_chinese(page):
     page.wait_for_selector("#staff-nav >> text=仪表板")
     page.goto("/dashboard/")
     snap(page, "dashboard_zh_hans")
+
+
+def test_the_store_form_shows_the_chosen_platforms_credentials_only(browser, live_server, shop):
+    User.objects.create_superuser("ada", password=PASSWORD)
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    tab.goto("/admin/login/?next=/admin/stores/store/add/")
+    tab.fill("#id_username", "ada")
+    tab.fill("#id_password", PASSWORD)
+    tab.click("input[type=submit]")
+    tab.wait_for_selector("#id_platform_type")
+    assert tab.is_visible("#id_rakuten__service_secret")
+    assert not tab.is_visible("#id_futureshop__client_secret")
+    tab.select_option("#id_platform_type", "futureshop")
+    assert tab.is_visible("#id_futureshop__client_secret")
+    assert not tab.is_visible("#id_rakuten__service_secret")
+    assert tab.is_disabled("#id_rakuten__service_secret")  # never sent with the form
+    snap(tab, "store_add_futureshop")
+    context.close()

@@ -216,6 +216,7 @@ VIEWER_GAINS = {
     ("rakuten", "view_rakutenbinding"),
     ("rakuten", "view_rakutenorderconfirmation"),
     ("sync", "view_syncrun"),
+    ("futureshop", "view_futureshopbinding"),
 }
 
 
