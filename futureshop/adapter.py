@@ -30,7 +30,7 @@ from sync.adapters import (
     StockUpdate,
 )
 
-from .client import FutureshopClient
+from .client import FutureshopClient, api_domain_problem
 from .models import FutureshopBinding
 from .types import (
     BRANCH_NO_MAX_BYTES,
@@ -187,7 +187,7 @@ class FutureshopAdapter:
     api_hosts: ClassVar[tuple[str, ...]] = ()
     binder: ClassVar[FutureshopBinder] = FutureshopBinder()
     credential_fields: ClassVar[tuple[CredentialField, ...]] = (
-        CredentialField("api_domain", _("futureshop API domain")),
+        CredentialField("api_domain", _("futureshop API domain"), check=api_domain_problem),
         CredentialField("shop_key", _("futureshop shop key")),
         CredentialField("client_id", _("futureshop client id")),
         CredentialField("client_secret", _("futureshop client secret")),

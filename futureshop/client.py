@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -212,6 +213,8 @@ class FutureshopClient:
         missing = [name for name, value in given.items() if not value]
         if missing:
             raise FutureshopRequestInvalid(_msg_missing(missing))
+        if not base_url and api_domain_problem(api_domain):
+            raise FutureshopRequestInvalid(api_domain_problem(api_domain))
         self.base_url = (base_url or f"https://{api_domain}").rstrip("/")
         parts = urlsplit(self.base_url)
         self._origin = (parts.scheme.lower(), parts.netloc.lower())
@@ -722,6 +725,24 @@ class FutureshopClient:
         except FutureshopNotFound:
             return None
         return self._read("order.get", response, parse.order)
+
+
+# A host name (letters, digits, dots, hyphens), nothing else: the client secret is sent
+# to https://{api domain}, so a scheme, path or user part must not sneak in.
+API_DOMAIN = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+"
+)
+MSG_API_DOMAIN = (
+    "The futureshop API domain must be a host name only, such as api.example.future-shop.jp "
+    "(no https://, no path): %(value)s"
+)
+
+
+def api_domain_problem(value: str) -> str | None:
+    """Why ``value`` is not an API domain futureshop issues, or None."""
+    if API_DOMAIN.fullmatch(value or ""):
+        return None
+    return MSG_API_DOMAIN % {"value": repr(value)[:80]}
 
 
 def _msg_missing(missing: list[str]) -> str:

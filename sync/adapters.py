@@ -147,6 +147,8 @@ class CredentialField:
 
     name: str
     label: StrOrPromise
+    # Why a value would be refused (the store form shows it), or None; None: any value.
+    check: Callable[[str], str | None] | None = None
 
 
 def batch_updates(updates: Sequence[StockUpdate], size: int) -> Iterator[Sequence[StockUpdate]]:

@@ -224,6 +224,13 @@ class StoreAdminForm(forms.ModelForm):
             problem = api_url_problem(platform, str(api_config["base_url"]))
             if problem:
                 self.add_error("api_config", problem)
+        if platform in platforms():
+            for field in adapter_class(platform).credential_fields:
+                name = _credential_field_name(platform, field.name)
+                value = data.get(name)
+                problem = field.check(value) if value and field.check else None
+                if problem:
+                    self.add_error(name, problem)
         return data
 
     def credentials_for(self, platform: str) -> dict[str, str]:

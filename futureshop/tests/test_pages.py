@@ -190,3 +190,38 @@ def test_viewers_read_the_futureshop_bindings_in_the_admin(client, stores):
     assert "Tshirt-RED-M" in html
     assert FutureshopBinding.objects.get().horizontal_no == "01"
     assert "Add futureshop SKU" not in html
+
+
+@pytest.mark.parametrize(
+    "domain", ["https://api.shop.future-shop.jp", "api.shop.jp/admin", "me@evil.example", "x"]
+)
+def test_an_api_domain_that_is_not_a_host_name_is_refused_by_the_form(admin_client, stores, domain):
+    response = admin_client.post(
+        reverse("admin:stores_store_change", args=["fs-1"]),
+        {
+            "store_name": "Our futureshop",
+            "status": "active",
+            "safety_stock": "0",
+            "reconcile_repairs": "on",
+            "api_config": "{}",
+            "futureshop__api_domain": domain,
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context_data["adminform"].form.errors
+    assert "host name only" in errors["futureshop__api_domain"][0]
+    assert Store.objects.get(pk="fs-1").credentials()["api_domain"] == FS_CREDENTIALS["api_domain"]
+
+
+def test_the_client_never_builds_an_address_from_a_bad_api_domain():
+    from futureshop.client import FutureshopClient
+    from futureshop.errors import FutureshopRequestInvalid
+
+    with pytest.raises(FutureshopRequestInvalid, match="host name only"):
+        FutureshopClient(
+            api_domain="evil.example/steal?x=", shop_key="k", client_id="i", client_secret="s"
+        )
+    client = FutureshopClient(
+        api_domain="api.shop.future-shop.jp", shop_key="k", client_id="i", client_secret="s"
+    )
+    assert client.base_url == "https://api.shop.future-shop.jp"
