@@ -210,6 +210,8 @@ class AuditAction(models.TextChoices):
     FAILED_RETRY = "push.retry", _("failed syncs retried")
     QUARANTINE_DISMISS = "order.dismiss", _("quarantined orders dismissed")
     DRIFT_REPAIR = "push.repair", _("drift found by reconcile pushed again")
+    TOKEN_CREATE = "token.create", _("API token created")
+    TOKEN_REVOKE = "token.revoke", _("API token revoked")
 
 
 class AuditLogQuerySet(AppendOnlyQuerySet):

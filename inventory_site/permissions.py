@@ -1,9 +1,10 @@
 """The staff groups and what each may do (created by migrations: rakuten 0003, then
-sync 0005 when the engine's models moved, futureshop 0002 for its bindings)."""
+sync 0005 when the engine's models moved, futureshop 0002 for its bindings, api 0002
+for the API tokens)."""
 
 from __future__ import annotations
 
-OUR_APPS = ["skus", "stores", "events", "imports", "sync", "rakuten", "futureshop"]
+OUR_APPS = ["skus", "stores", "events", "imports", "sync", "rakuten", "futureshop", "api"]
 
 VIEW = [
     f"{app}.view_{model}"
@@ -41,6 +42,8 @@ ADMINISTER = [
     "skus.add_sku",
     "skus.change_sku",
     "events.reset_test_data",
+    "api.view_apitoken",
+    "api.delete_apitoken",
 ]
 GROUPS = {
     "viewer": VIEW,

@@ -62,7 +62,16 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = ["django_q", "import_export", "axes"]
+THIRD_PARTY_APPS = [
+    "django_q",
+    "import_export",
+    "axes",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "knox",
+]
 LOCAL_APPS = [
     "skus",
     "stores",
@@ -72,6 +81,7 @@ LOCAL_APPS = [
     "rakuten",
     "futureshop",
     "demo",
+    "api",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -300,3 +310,52 @@ else:
             "LOCATION": "django_cache",
         }
     }
+
+
+# --- The JSON API (/api/) ------------------------------------------------------------------
+# Token auth (knox: hashed, expiring, per user; the API token model is api.ApiToken), the
+# session for the browsable pages; the same permissions as the pages; errors as JSON with
+# a code; throttled per token.
+KNOX_TOKEN_MODEL = "api.ApiToken"  # noqa: S105 - a model name, not a secret
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=env.int("API_TOKEN_DAYS", default=90)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_PREFIX": "is_",
+}
+REST_FRAMEWORK = {
+    # The token class first: its WWW-Authenticate header makes a missing token a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.base.MethodPermission"],
+    "DEFAULT_PAGINATION_CLASS": "api.base.Pages",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.base.TokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": env.str("API_THROTTLE_RATE", default="600/minute")},
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Inventory Sync API",
+    "DESCRIPTION": (
+        "One stock pool per SKU, kept in step across Rakuten, futureshop and other stores. "
+        "Authenticate with `Authorization: Token <token>` (create one at /api/tokens)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api",
+}

@@ -23,4 +23,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("imports/", include("imports.urls")),
+    path("api/", include("api.urls")),
 ]

@@ -1,0 +1,32 @@
+"""/api/: the spec's endpoints (paths as it names them, without a trailing slash), the
+tokens, the OpenAPI schema and its docs."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from .views import catalog, ledger, tokens
+
+app_name = "api"
+
+urlpatterns = [
+    path("stores", catalog.StoreList.as_view(), name="stores"),
+    path("stores/<str:store_id>", catalog.StoreDetail.as_view(), name="store"),
+    path("stores/<str:store_id>/skus", catalog.StoreSkus.as_view(), name="store_skus"),
+    path("skus", catalog.SkuList.as_view(), name="skus"),
+    path("skus/<str:sku_id>", catalog.SkuDetail.as_view(), name="sku"),
+    path(
+        "skus/<str:sku_id>/registrations",
+        catalog.SkuRegistrations.as_view(),
+        name="sku_registrations",
+    ),
+    path("inventory/<str:sku_id>", catalog.Inventory.as_view(), name="inventory"),
+    path("events/manual", ledger.ManualAdjustment.as_view(), name="adjust"),
+    path("events/<str:sku_id>", ledger.Timeline.as_view(), name="timeline"),
+    path("audit/logs", ledger.AuditLogs.as_view(), name="audit_logs"),
+    path("audit/oversell", ledger.Oversells.as_view(), name="oversell"),
+    path("tokens", tokens.Tokens.as_view(), name="tokens"),
+    path("tokens/<str:token_key>", tokens.TokenRevoke.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]
