@@ -4,7 +4,7 @@ tokens, the OpenAPI schema and its docs."""
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from .views import catalog, ledger, tokens
+from .views import catalog, ledger, sync, tokens
 
 app_name = "api"
 
@@ -12,6 +12,14 @@ urlpatterns = [
     path("stores", catalog.StoreList.as_view(), name="stores"),
     path("stores/<str:store_id>", catalog.StoreDetail.as_view(), name="store"),
     path("stores/<str:store_id>/skus", catalog.StoreSkus.as_view(), name="store_skus"),
+    path("stores/<str:store_id>/sync-skus", sync.SkuSync.as_view(), name="sku_sync"),
+    path(
+        "stores/<str:store_id>/sku-sync-status",
+        sync.SkuSyncStatus.as_view(),
+        name="sku_sync_status",
+    ),
+    path("stores/<str:store_id>/auth-test", sync.AuthTest.as_view(), name="auth_test"),
+    path("stores/<str:store_id>/poll", sync.Poll.as_view(), name="poll"),
     path("skus", catalog.SkuList.as_view(), name="skus"),
     path("skus/<str:sku_id>", catalog.SkuDetail.as_view(), name="sku"),
     path(
@@ -24,6 +32,14 @@ urlpatterns = [
     path("events/<str:sku_id>", ledger.Timeline.as_view(), name="timeline"),
     path("audit/logs", ledger.AuditLogs.as_view(), name="audit_logs"),
     path("audit/oversell", ledger.Oversells.as_view(), name="oversell"),
+    path("sync/failed", sync.FailedSyncs.as_view(), name="failed"),
+    path("sync/failed/retry", sync.FailedRetry.as_view(), name="failed_retry"),
+    path("sync/<str:store_id>", sync.PushAll.as_view(), name="push_all"),
+    path("runs/<int:pk>", sync.Run.as_view(), name="run"),
+    path("audit/reconcile", sync.Reconcile.as_view(), name="reconcile"),
+    path("rakuten/auth-test", sync.RakutenAuthTest.as_view(), name="rakuten_auth_test"),
+    path("rakuten/manual-poll", sync.RakutenManualPoll.as_view(), name="rakuten_manual_poll"),
+    path("test/reset", sync.TestReset.as_view(), name="test_reset"),
     path("tokens", tokens.Tokens.as_view(), name="tokens"),
     path("tokens/<str:token_key>", tokens.TokenRevoke.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

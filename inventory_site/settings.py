@@ -358,4 +358,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "sync.models.SyncRun.Status",
+        # Stores and SKUs share one choice set (active / inactive).
+        "ActiveStatusEnum": "stores.models.Store.Status",
+    },
 }
