@@ -136,3 +136,24 @@ def test_requests_are_throttled_per_token(world, settings):
     assert response.json()["code"] == "throttled"
     assert int(response["Retry-After"]) > 0
     cache.clear()
+
+
+def test_the_command_prints_a_token_once_for_a_staff_user(world):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    user = make_user("operator", "olivia")
+    out = io.StringIO()
+    call_command("api_token_create", user="olivia", name="WMS", days=0, stdout=out)
+    token = out.getvalue().strip()
+    stored = ApiToken.objects.get(user=user)
+    assert (stored.name, stored.expiry) == ("WMS", None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/skus").status_code == 200
+    make_user(None, "customer", staff=False)
+    with pytest.raises(CommandError, match="No active staff user"):
+        call_command("api_token_create", user="customer")
+    with pytest.raises(CommandError, match="--days"):
+        call_command("api_token_create", user="olivia", days=-1)
