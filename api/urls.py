@@ -1,7 +1,7 @@
 """/api/: the spec's endpoints (paths as it names them, without a trailing slash), the
 tokens, the OpenAPI schema and its docs."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from .views import catalog, ledger, sync, tokens
@@ -40,6 +40,7 @@ urlpatterns = [
     path("rakuten/auth-test", sync.RakutenAuthTest.as_view(), name="rakuten_auth_test"),
     path("rakuten/manual-poll", sync.RakutenManualPoll.as_view(), name="rakuten_manual_poll"),
     path("test/reset", sync.TestReset.as_view(), name="test_reset"),
+    path("import/", include("api.urls_imports")),
     path("tokens", tokens.Tokens.as_view(), name="tokens"),
     path("tokens/<str:token_key>", tokens.TokenRevoke.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
