@@ -7,7 +7,7 @@ PORT ?= 8000
 SANDBOX_PORT ?= 8765
 ORDERS_PER_MINUTE ?= 2
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The committed OpenAPI schema (a test fails when it is not the code's).
+schema: $(VENV)/.installed
+	DJANGO_DEBUG=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file api/openapi.yaml
 
 clean:
 	rm -rf $(VENV) .coverage test-output
