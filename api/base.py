@@ -8,11 +8,17 @@ import datetime as dt
 import uuid
 from typing import Any, ClassVar
 
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 from rest_framework import exceptions, permissions
 from rest_framework.pagination import BasePagination, PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -96,9 +102,12 @@ class TimelineCursor(BasePagination):
             uuid.UUID(event_id)
         except (ValueError, UnicodeDecodeError, TypeError):
             raise exceptions.ValidationError({"after": [MSG_BAD_CURSOR]}, code="invalid") from None
-        if created_at is None:
+        if created_at is None or timezone.is_naive(created_at):
             raise exceptions.ValidationError({"after": [MSG_BAD_CURSOR]}, code="invalid")
-        return created_at, event_id
+        try:
+            return created_at.astimezone(dt.UTC), event_id
+        except (OverflowError, ValueError):
+            raise exceptions.ValidationError({"after": [MSG_BAD_CURSOR]}, code="invalid") from None
 
     @staticmethod
     def encode(created_at: dt.datetime, event_id: Any) -> str:
@@ -163,3 +172,55 @@ class TokenThrottle(SimpleRateThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+MSG_NUL = _("The request holds a NUL byte, which no field may contain.")
+
+
+class JsonParser(JSONParser):
+    """JSON, refusing a NUL character in any string (no database stores one: PostgreSQL
+    refuses it in text), as the middleware does for forms and query strings."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        data = super().parse(stream, media_type, parser_context)
+        if _holds_nul(data):
+            raise exceptions.ParseError(MSG_NUL, code="nul_byte")
+        return data
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any other path under /api/: a 404 in the API's error shape."""
+    return JsonResponse({"detail": str(_("Not found.")), "code": "not_found"}, status=404)
+
+
+MSG_BAD_TIME = _("Enter a date and time with a valid offset, between years 1 and 9999.")
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time, turned to UTC (the database refuses odd offsets such as
+    -16:28); one that cannot be is bad input, not a server error."""
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            if timezone.is_naive(parsed):
+                parsed = timezone.make_aware(parsed)
+            return parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise DjangoValidationError(MSG_BAD_TIME, code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField

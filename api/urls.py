@@ -1,13 +1,14 @@
 """/api/: the spec's endpoints (paths as it names them, without a trailing slash), the
 tokens, the OpenAPI schema and its docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
 
+from .base import not_found
 from .views import catalog, ledger, sync, tokens
 
 app_name = "api"
@@ -50,4 +51,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    re_path(r"^.*$", not_found),  # last: any other path, a 404 in the API's error shape
 ]

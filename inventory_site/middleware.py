@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
 
@@ -23,8 +23,8 @@ class RefuseNulBytes:
             )
             for key, values in params.lists()
         ):
-            return HttpResponseBadRequest(
-                _("The request holds a NUL byte, which no field may contain."),
-                content_type="text/plain; charset=utf-8",
-            )
+            message = _("The request holds a NUL byte, which no field may contain.")
+            if request.path.startswith("/api/"):  # the API answers in its own error shape
+                return JsonResponse({"detail": message, "code": "nul_byte"}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -285,3 +285,45 @@ def test_audit_logs_and_oversells(viewer, operator):
     with CaptureQueriesContext(connection) as many:
         viewer.get("/api/audit/logs?page_size=50")
     assert len(many) == len(few)
+
+
+def test_a_nul_character_anywhere_is_refused_with_the_api_error_shape(operator):
+    body = operator.post(
+        "/api/events/manual",
+        {"sku_id": "mug-01", "quantity": 1, "reason": "bad\x00byte"},
+        format="json",
+    )
+    assert body.status_code == 400
+    assert body.json()["code"] == "nul_byte"
+    query = operator.get("/api/skus?q=a%00b")
+    assert query.status_code == 400
+    assert query.json()["code"] == "nul_byte"
+    assert Sku.objects.get(pk="mug-01").snapshot.internal_available == 4
+
+
+def test_an_unknown_api_path_is_a_json_404(operator):
+    response = operator.get("/api/runs/not-a-number")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+14:00", "2026-13-01T00:00:00Z"])
+def test_a_date_that_is_no_date_in_utc_is_bad_input(viewer, since):
+    response = viewer.get("/api/audit/logs", {"since": since})
+    assert response.status_code == 400
+    assert "since" in response.json()["errors"]
+
+
+def test_an_offset_the_database_refuses_is_turned_to_utc(viewer):
+    # PostgreSQL refuses an offset of -16:28; in UTC it is an ordinary time.
+    response = viewer.get("/api/audit/logs", {"since": "1601-05-02T23:25:34-16:28"})
+    assert response.status_code == 200
+
+
+def test_a_since_with_an_offset_is_compared_in_utc(viewer, operator):
+    operator.post(
+        "/api/events/manual", {"sku_id": "mug-01", "quantity": 2, "reason": "x"}, format="json"
+    )
+    far_east = "2999-01-01T08:00:00+09:00"
+    assert viewer.get("/api/audit/logs", {"since": far_east}).json()["count"] == 0
+    assert viewer.get("/api/audit/logs", {"until": far_east}).json()["count"] >= 1

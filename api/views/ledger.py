@@ -19,7 +19,7 @@ from events.selectors import oversold_events, sku_events
 from events.services import make_token, stock_adjust
 from skus.models import Sku
 
-from ..base import ApiView, TimelineCursor
+from ..base import ApiView, TimelineCursor, UtcDateTimeFilter
 from ..serializers import AdjustSerializer, AuditLogSerializer, EventSerializer
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -66,8 +66,8 @@ class ManualAdjustment(ApiView, generics.GenericAPIView):
 
 
 class EventFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     store = django_filters.CharFilter(field_name="store_id")
 
     class Meta:
@@ -91,8 +91,8 @@ class Timeline(ApiView, generics.ListAPIView):
 
 
 class AuditFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditLog
