@@ -41,6 +41,10 @@ ERRORS = {
     "401": "No valid token (`WWW-Authenticate: Token`).",
     "403": "The permission this needs is missing.",
     "404": "Not found (an unknown id, or a page past the last).",
+    "405": (
+        "Not allowed on this path: /api/sync/failed is the failed list, so a store whose "
+        "id is `failed` is pushed at /api/stores/failed/push."
+    ),
     "415": "The body is in a media type this operation does not take, or unreadable.",
     "429": "Too many requests for this token (`Retry-After`).",
 }

@@ -25,6 +25,8 @@ urlpatterns = [
     ),
     path("stores/<str:store_id>/auth-test", sync.AuthTest.as_view(), name="auth_test"),
     path("stores/<str:store_id>/poll", sync.Poll.as_view(), name="poll"),
+    # The same as POST /api/sync/{store_id}, for a store whose id is "failed".
+    path("stores/<str:store_id>/push", sync.PushAll.as_view(), name="store_push"),
     path("skus", catalog.SkuList.as_view(), name="skus"),
     path("skus/<str:sku_id>", catalog.SkuDetail.as_view(), name="sku"),
     path(

@@ -134,3 +134,15 @@ def test_a_run_is_visible_to_those_who_may_read_runs(api):
     nobody = client_for(make_user(None, "nobody"))
     assert nobody.get(f"/api/runs/{run.pk}").status_code == 403
     assert api["viewer"].get("/api/runs/999999").status_code == 404
+
+
+def test_a_store_called_failed_is_pushed_at_its_own_path(api, engine, on_commit):
+    from events.actors import Actor
+    from stores.services import store_create
+
+    store_create(store_id="failed", store_name="Failed?", actor=Actor.cli("t"))
+    assert api["operator"].post("/api/sync/failed").status_code == 405
+    with on_commit(execute=True):
+        response = api["operator"].post("/api/stores/failed/push")
+    assert response.status_code == 202
+    assert response.json()["url"].startswith("/api/runs/")
