@@ -157,3 +157,25 @@ def test_the_command_prints_a_token_once_for_a_staff_user(world):
         call_command("api_token_create", user="customer")
     with pytest.raises(CommandError, match="--days"):
         call_command("api_token_create", user="olivia", days=-1)
+
+
+def test_admins_list_and_revoke_tokens_in_the_admin_and_never_see_one(world, client):
+    boss = make_user(None, "boss")
+    boss.is_superuser = True
+    boss.save()
+    user = make_user("viewer", "vera")
+    instance, token = ApiToken.objects.create(user=user, name="WMS")
+    client.force_login(boss)
+    index = client.get("/admin/").content.decode()
+    assert "/admin/api/apitoken/" in index
+    assert "/admin/knox/" not in index  # knox's own model is replaced
+    listing = client.get("/admin/api/apitoken/").content.decode()
+    assert instance.token_key in listing
+    assert token not in listing  # only its SHA-512 digest is kept (it is the row's key)
+    assert client.get("/admin/api/apitoken/add/").status_code == 403
+    response = client.post(
+        f"/admin/api/apitoken/{instance.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    assert not ApiToken.objects.filter(pk=instance.pk).exists()
+    assert AuditLog.objects.filter(action="token.revoke").count() == 1
