@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from sync.adapters import (
+    AppliedOrder,
     AuthResult,
     BindingField,
     BindingInvalid,
@@ -38,6 +39,7 @@ from .types import (
     PRODUCT_NO_MAX_BYTES,
     PRODUCTS_PER_REQUEST,
     Order,
+    SearchedOrder,
 )
 from .types import StockUpdate as FutureshopUpdate
 
@@ -157,6 +159,16 @@ class FutureshopBinder:
 
     def label(self, listing: Mapping[str, str]) -> str:
         return f"{listing.get('product_no', '')}/{listing.get('sku_no', '')}"
+
+
+def _unchanged(searched: SearchedOrder, applied: AppliedOrder | None) -> bool:
+    """The search shows the order as the engine applied it: same status, same SKUs with
+    the same counts (the search names SKUs by skuNo only)."""
+    if applied is None or applied.status != searched.status:
+        return False
+    return Counter(
+        (str(listing.get("sku_no", "")), units) for listing, units in applied.lines
+    ) == Counter((sku_no, max(count, 0)) for sku_no, count in searched.lines)
 
 
 def order_snapshot(order: Order) -> OrderSnapshot:
@@ -281,17 +293,31 @@ class FutureshopAdapter:
     # --- OrderSource ------------------------------------------------------------------------
 
     def orders_changed(self, window: PollWindow) -> Iterator[OrderSnapshot]:
-        """Orders by order date over the window (31-day searches), then each one found that
-        is not final, and every open order, read in detail (cancellations and changed
-        counts only show there)."""
-        found: list[str] = []
+        """The orders placed in the window and every open order, by the order search
+        (100 orders a call, 31 days a search, from the oldest open order on): each one
+        the engine never applied, or whose status or lines the search shows changed, is
+        read in detail (one call each); the others are as applied and are not read. An
+        open order the search no longer shows is read in detail too. ``sweep`` reads every
+        order found."""
         start = window.start
+        if window.open_since is not None and not window.sweep:
+            start = min(start, window.open_since)
+        searched: dict[str, SearchedOrder] = {}
         while start < window.end:
             end = min(start + SEARCH_WINDOW, window.end)
-            found += self.client.shipping_search(start, end)
+            searched.update((o.order_no, o) for o in self.client.shipping_orders(start, end))
             start = end
+        found = list(searched)
         final: set[str] = set() if window.sweep else window.known_final(found)
-        wanted = list(dict.fromkeys([*(n for n in found if n not in final), *window.open_orders]))
+        candidates = list(
+            dict.fromkeys([*(n for n in found if n not in final), *window.open_orders])
+        )
+        applied = window.applied(candidates) if window.applied and not window.sweep else {}
+        wanted = [
+            number
+            for number in candidates
+            if number not in searched or not _unchanged(searched[number], applied.get(number))
+        ]
         if window.on_found is not None:
             window.on_found(len(found), len(wanted))
         for number in wanted:

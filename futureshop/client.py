@@ -61,6 +61,7 @@ from .types import (
     InventoryEntry,
     Order,
     ProductResult,
+    SearchedOrder,
     StockUpdate,
     UpdateResult,
 )
@@ -692,6 +693,11 @@ class FutureshopClient:
 
     def shipping_search(self, start: dt.datetime, end: dt.datetime) -> list[str]:
         """Order numbers of the orders placed in [start, end] (Japan time), every page."""
+        return [order.order_no for order in self.shipping_orders(start, end)]
+
+    def shipping_orders(self, start: dt.datetime, end: dt.datetime) -> list[SearchedOrder]:
+        """The orders placed in [start, end] (Japan time), every page, each with the status
+        and lines the search shows (an order on two pages is kept once, the later view)."""
         if start.tzinfo is None or end.tzinfo is None:
             raise FutureshopRequestInvalid(
                 "Search datetimes must be timezone-aware.", endpoint="shipping.search"
@@ -711,10 +717,10 @@ class FutureshopClient:
                 ),
             },
         )
-        numbers: dict[str, None] = {}
-        for page, _total in self._pages("shipping.search", url, parse.order_numbers):
-            numbers.update(dict.fromkeys(page))
-        return list(numbers)
+        orders: dict[str, SearchedOrder] = {}
+        for page, _total in self._pages("shipping.search", url, parse.searched_orders):
+            orders.update((order.order_no, order) for order in page)
+        return list(orders.values())
 
     def order_get(self, order_no: str) -> Order | None:
         """One order in detail with its lines; None when futureshop does not know it (404)."""

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .errors import FutureshopErrorDetail
-from .types import JST, InventoryEntry, Order, OrderLine, ProductResult
+from .types import JST, InventoryEntry, Order, OrderLine, ProductResult, SearchedOrder
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 # Keys a line id could come under in an order detail (none in the public captures).
@@ -169,6 +169,25 @@ def order_numbers(body: dict[str, Any]) -> list[str]:
     return [
         text(obj(order, "an order")["orderNo"]) for order in items(body["orderList"], "orderList")
     ]
+
+
+def searched_orders(body: dict[str, Any]) -> list[SearchedOrder]:
+    """The orders of one search page with their status and lines (skuNo, count)."""
+    found = []
+    for raw in items(body["orderList"], "orderList"):
+        raw = obj(raw, "an order")
+        lines = []
+        for shipment in items(raw.get("shipmentList"), "shipmentList"):
+            shipment = obj(shipment, "a shipment")
+            for line in items(shipment.get("productList"), "productList"):
+                line = obj(line, "an order line")
+                lines.append((text(line.get("skuNo")), whole(line["count"])))
+        found.append(
+            SearchedOrder(
+                order_no=text(raw["orderNo"]), status=text(raw.get("status")), lines=tuple(lines)
+            )
+        )
+    return found
 
 
 def order(body: dict[str, Any]) -> Order:

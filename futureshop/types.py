@@ -96,6 +96,16 @@ class OrderLine:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchedOrder:
+    """An order as the order search shows it: its status and each line's skuNo and count
+    (the search has no productNo and no update date; the detail has both)."""
+
+    order_no: str
+    status: str
+    lines: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Order:
     order_no: str
     status: str

@@ -107,6 +107,22 @@ class PollWindow:
     open_orders: tuple[str, ...]
     known_final: Callable[[Sequence[str]], set[str]]
     on_found: Callable[[int, int], None] | None = None
+    # When the oldest open order was placed (None: none is open): a platform whose search
+    # shows each order's state can search from there instead of reading each open order.
+    open_since: dt.datetime | None = None
+    # What the engine has applied of each order named (orders it never applied are left
+    # out): a platform compares its search answer with it and reads in detail only the
+    # orders that changed. Always what was applied, so nothing skipped is ever lost.
+    applied: Callable[[Sequence[str]], dict[str, AppliedOrder]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedOrder:
+    """An order as the engine last applied it: the platform's status and each line's
+    listing keys with its units (deleted lines left out)."""
+
+    status: str
+    lines: tuple[tuple[Mapping[str, str], int], ...]
 
 
 @dataclass(frozen=True, slots=True)

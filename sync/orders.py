@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
@@ -27,7 +28,7 @@ from events.models import AuditAction, EventSource, EventType
 from events.services import QUANTITY_LIMIT, audit_record, event_record, make_token
 from stores.models import Store
 
-from .adapters import OrderSnapshot, PollWindow
+from .adapters import AppliedOrder, OrderSnapshot, PollWindow
 from .errors import PlatformError
 from .models import Order, OrderLine, OrderSkuState, PollState, QuarantinedOrder, SyncRun
 from .registry import adapter_class, adapter_for
@@ -255,6 +256,32 @@ def _known_final(store: Store) -> Callable[[Sequence[str]], set[str]]:
     return known_final
 
 
+def _applied(store: Store) -> Callable[[Sequence[str]], dict[str, AppliedOrder]]:
+    def applied(numbers: Sequence[str]) -> dict[str, AppliedOrder]:
+        found: dict[str, AppliedOrder] = {}
+        for offset in range(0, len(numbers), 500):
+            chunk = numbers[offset : offset + 500]
+            orders = dict(
+                Order.objects.filter(store=store, order_number__in=chunk).values_list(
+                    "order_number", "platform_status"
+                )
+            )
+            lines: dict[str, list[tuple[dict[str, str], int]]] = {n: [] for n in orders}
+            for number, listing, units in (
+                OrderLine.objects.filter(
+                    order__store=store, order__order_number__in=chunk, deleted=False
+                )
+                .order_by("order_id", "position")
+                .values_list("order__order_number", "listing", "units")
+            ):
+                lines[number].append((listing, units))
+            for number, status in orders.items():
+                found[number] = AppliedOrder(status=status, lines=tuple(lines[number]))
+        return found
+
+    return applied
+
+
 def orders_poll(
     *,
     store_id: str,
@@ -338,6 +365,10 @@ def _poll(
         ),
         known_final=_known_final(store),
         on_found=found,
+        open_since=Order.objects.filter(store=store, final=False)
+        .aggregate(oldest=Min("ordered_at"))
+        .get("oldest"),
+        applied=_applied(store),
     )
     matcher = adapter.binder.matcher(store)
     for snapshot in adapter.orders_changed(window):
