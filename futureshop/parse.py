@@ -165,12 +165,6 @@ def next_url(body: dict[str, Any]) -> str | None:
 # --- orders -------------------------------------------------------------------------------
 
 
-def order_numbers(body: dict[str, Any]) -> list[str]:
-    return [
-        text(obj(order, "an order")["orderNo"]) for order in items(body["orderList"], "orderList")
-    ]
-
-
 def searched_orders(body: dict[str, Any]) -> list[SearchedOrder]:
     """The orders of one search page with their status and lines (skuNo, count)."""
     found = []
