@@ -1,7 +1,7 @@
 """/api/: the spec's endpoints (paths as it names them, without a trailing slash), the
 tokens, the OpenAPI schema and its docs."""
 
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -12,6 +12,21 @@ from .base import not_found
 from .views import catalog, ledger, sync, tokens
 
 app_name = "api"
+
+
+class IdConverter:
+    """A row id: 1 to 18 digits (ids are 64-bit; a longer number is no id, so a 404)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("stores", catalog.StoreList.as_view(), name="stores"),
@@ -42,7 +57,7 @@ urlpatterns = [
     path("sync/failed", sync.FailedSyncs.as_view(), name="failed"),
     path("sync/failed/retry", sync.FailedRetry.as_view(), name="failed_retry"),
     path("sync/<str:store_id>", sync.PushAll.as_view(), name="push_all"),
-    path("runs/<int:pk>", sync.Run.as_view(), name="run"),
+    path("runs/<id:pk>", sync.Run.as_view(), name="run"),
     path("audit/reconcile", sync.Reconcile.as_view(), name="reconcile"),
     path("rakuten/auth-test", sync.RakutenAuthTest.as_view(), name="rakuten_auth_test"),
     path("rakuten/manual-poll", sync.RakutenManualPoll.as_view(), name="rakuten_manual_poll"),

@@ -146,3 +146,10 @@ def test_a_store_called_failed_is_pushed_at_its_own_path(api, engine, on_commit)
         response = api["operator"].post("/api/stores/failed/push")
     assert response.status_code == 202
     assert response.json()["url"].startswith("/api/runs/")
+
+
+def test_ids_past_64_bits_are_bad_input_or_not_found(api):
+    response = api["operator"].post("/api/sync/failed/retry", {"ids": [2**70]}, format="json")
+    assert response.status_code == 400
+    assert "ids" in response.json()["errors"]
+    assert api["viewer"].get(f"/api/runs/{10**30}").status_code == 404

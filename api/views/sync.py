@@ -30,6 +30,7 @@ from sync.services import store_auth_test
 from ..base import ApiView
 
 RUN_SYNC = "sync.run_sync"
+ID_MAX = 2**63 - 1  # the ids are 64-bit
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -265,10 +266,12 @@ class FailedSyncs(ApiView, generics.ListAPIView):
         return rows.filter(store_id=store_id) if store_id else rows
 
 
-RETRY = inline_serializer(
-    "Retry",
-    {"ids": serializers.ListField(child=serializers.IntegerField(), required=False)},
-)
+class RetrySerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+        required=False,
+        help_text="The failed pushes to retry (their ids); none given: every failed one.",
+    )
 
 
 class FailedRetry(ApiView, generics.GenericAPIView):
@@ -278,13 +281,13 @@ class FailedRetry(ApiView, generics.GenericAPIView):
     serializer_class = FailedPushSerializer
 
     @extend_schema(
-        request=RETRY,
+        request=RetrySerializer,
         responses={200: inline_serializer("Retried", {"retried": serializers.IntegerField()})},
     )
     def post(self, request: Request) -> Response:
-        data = serializers.ListField(child=serializers.IntegerField(), required=False)
-        ids = request.data.get("ids") if hasattr(request.data, "get") else None
-        push_ids = data.run_validation(ids) if ids is not None else None
+        data = RetrySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        push_ids = data.validated_data.get("ids")
         retried = failed_syncs_retry(actor=Actor.from_request(request), push_ids=push_ids)
         return Response({"retried": retried})
 
