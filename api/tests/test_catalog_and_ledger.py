@@ -327,3 +327,9 @@ def test_a_since_with_an_offset_is_compared_in_utc(viewer, operator):
     far_east = "2999-01-01T08:00:00+09:00"
     assert viewer.get("/api/audit/logs", {"since": far_east}).json()["count"] == 0
     assert viewer.get("/api/audit/logs", {"until": far_east}).json()["count"] >= 1
+
+
+def test_a_path_with_a_newline_is_a_json_404_too(operator):
+    response = operator.get("/api/runs/%0A")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -4,6 +4,8 @@ No 5xx, every answer as the schema says, and no answer that shows a store's secr
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from django.conf import settings
@@ -78,9 +80,13 @@ def token(world, settings, keep_connection) -> str:
     return client._credentials["HTTP_AUTHORIZATION"]
 
 
+# `make test` runs the same examples every time (a red build is then a real change, and it
+# reproduces); API_FUZZ_RANDOM=1 explores new ones, API_FUZZ_EXAMPLES more per operation.
 @schema.parametrize()
 @hypothesis_settings(
-    max_examples=25,
+    max_examples=int(os.environ.get("API_FUZZ_EXAMPLES", "25")),
+    derandomize=os.environ.get("API_FUZZ_RANDOM") != "1",
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
