@@ -68,5 +68,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
-    re_path(r"(?s)^.*$", not_found),  # last: any other path (newlines too): a JSON 404
+    re_path(r"^[\s\S]*$", not_found),  # last: any other path (newlines too): a JSON 404
 ]
