@@ -61,6 +61,8 @@ class EventType(models.TextChoices):
     MANUAL_ADJUSTMENT = "MANUAL_ADJUSTMENT", _("manual adjustment")
     IMPORT = "IMPORT", _("CSV import")
     TEST_RESET = "TEST_RESET", _("test reset")
+    RECEIPT = "RECEIPT", _("purchase arrived")
+    RECEIPT_REVERSED = "RECEIPT_REVERSED", _("purchase arrival reversed")
 
 
 # Orders are facts: always recorded, flagged when they oversell.
@@ -212,6 +214,12 @@ class AuditAction(models.TextChoices):
     DRIFT_REPAIR = "push.repair", _("drift found by reconcile pushed again")
     TOKEN_CREATE = "token.create", _("API token created")
     TOKEN_REVOKE = "token.revoke", _("API token revoked")
+    PURCHASE_CREATE = "purchase.create", _("purchase created")
+    PURCHASE_UPDATE = "purchase.update", _("purchase updated")
+    PURCHASE_DELETE = "purchase.delete", _("purchase deleted")
+    PURCHASE_ITEM_ADD = "purchase.item_add", _("purchase item added")
+    PURCHASE_ITEM_UPDATE = "purchase.item_update", _("purchase item updated")
+    OFFICIAL_ACCOUNT_CHANGE = "purchase.account", _("official account changed")
 
 
 class AuditLogQuerySet(AppendOnlyQuerySet):

@@ -1,10 +1,20 @@
 """The staff groups and what each may do (created by migrations: rakuten 0003, then
 sync 0005 when the engine's models moved, futureshop 0002 for its bindings, api 0002
-for the API tokens)."""
+for the API tokens, purchasing 0002 for purchases)."""
 
 from __future__ import annotations
 
-OUR_APPS = ["skus", "stores", "events", "imports", "sync", "rakuten", "futureshop", "api"]
+OUR_APPS = [
+    "skus",
+    "stores",
+    "events",
+    "imports",
+    "sync",
+    "rakuten",
+    "futureshop",
+    "api",
+    "purchasing",
+]
 
 VIEW = [
     f"{app}.view_{model}"
@@ -23,17 +33,24 @@ VIEW = [
         ("rakuten", "rakutenorderconfirmation"),
         ("futureshop", "futureshopbinding"),
         ("sync", "syncrun"),
+        ("purchasing", "officialaccount"),
+        ("purchasing", "purchasing"),
+        ("purchasing", "inventoryitem"),
     ]
 ]
-# Adjustments, imports, polls, syncs, retries.
+# Adjustments, imports, polls, syncs, retries, purchases and their arrivals.
 OPERATE = [
     "events.adjust_stock",
     "imports.add_uploadedfile",
     "sync.run_sync",
     "sync.change_syncrun",
     "events.change_pendingpush",
+    "purchasing.add_purchasing",
+    "purchasing.change_purchasing",
+    "purchasing.add_inventoryitem",
+    "purchasing.change_inventoryitem",
 ]
-# Stores and credentials, SKUs, the test reset.
+# Stores and credentials, SKUs, the test reset, official accounts.
 ADMINISTER = [
     "stores.add_store",
     "stores.change_store",
@@ -44,6 +61,8 @@ ADMINISTER = [
     "events.reset_test_data",
     "api.view_apitoken",
     "api.delete_apitoken",
+    "purchasing.add_officialaccount",
+    "purchasing.change_officialaccount",
 ]
 GROUPS = {
     "viewer": VIEW,

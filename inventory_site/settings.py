@@ -77,6 +77,7 @@ LOCAL_APPS = [
     "stores",
     "events",
     "imports",
+    "purchasing",
     "sync",
     "rakuten",
     "futureshop",
@@ -207,6 +208,9 @@ LOGGING = {
 INVENTORY_TEST_RESET_STOCK = env.int("INVENTORY_TEST_RESET_STOCK", default=100)
 # In test mode only SKUs of environment "test" are ever pushed to a platform.
 INVENTORY_TEST_MODE = env.bool("INVENTORY_TEST_MODE", default=False)
+# A worker's claim on a purchase (purchasing.services.purchase_claim) expires after this
+# many seconds, so a crashed worker's purchases are claimed again.
+PURCHASING_LOCK_SECONDS = env.int("PURCHASING_LOCK_SECONDS", default=600)
 
 # --- Rakuten RMS client (rakuten/client.py) -------------------------------------
 # (connect, read) seconds for every RMS call.

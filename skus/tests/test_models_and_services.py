@@ -16,7 +16,17 @@ from skus.tests.factories import SkuFactory
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("skus", "stores", "events", "imports", "sync", "rakuten", "futureshop", "api")
+OUR_APPS = (
+    "skus",
+    "stores",
+    "events",
+    "imports",
+    "sync",
+    "rakuten",
+    "futureshop",
+    "api",
+    "purchasing",
+)
 
 
 def test_no_model_has_a_price_field():

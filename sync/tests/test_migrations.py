@@ -30,9 +30,19 @@ PREVIOUS_RELEASE = [
     ("imports", "0001_initial"),
     ("rakuten", "0005_plural_names"),
 ]
-OUR_APPS = {"skus", "stores", "events", "imports", "rakuten", "sync", "futureshop", "api"}
+OUR_APPS = {
+    "skus",
+    "stores",
+    "events",
+    "imports",
+    "rakuten",
+    "sync",
+    "futureshop",
+    "api",
+    "purchasing",
+}
 # Apps the previous release did not have: unapplied entirely to go back to it.
-NEW_APPS = [("sync", None), ("futureshop", None)]
+NEW_APPS = [("sync", None), ("futureshop", None), ("purchasing", None)]
 
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
@@ -217,6 +227,21 @@ VIEWER_GAINS = {
     ("rakuten", "view_rakutenorderconfirmation"),
     ("sync", "view_syncrun"),
     ("futureshop", "view_futureshopbinding"),
+    ("purchasing", "view_officialaccount"),
+    ("purchasing", "view_purchasing"),
+    ("purchasing", "view_inventoryitem"),
+}
+OPERATOR_GAINS = {
+    ("purchasing", "add_purchasing"),
+    ("purchasing", "change_purchasing"),
+    ("purchasing", "add_inventoryitem"),
+    ("purchasing", "change_inventoryitem"),
+}
+ADMIN_GAINS = {
+    ("api", "view_apitoken"),
+    ("api", "delete_apitoken"),
+    ("purchasing", "add_officialaccount"),
+    ("purchasing", "change_officialaccount"),
 }
 
 
@@ -710,8 +735,10 @@ def test_forwards_keeps_every_row_of_the_previous_release(old_apps):
         expected = {renamed(permission) for permission in old_permissions}
         if name in ("viewer", "operator", "admin"):
             expected |= VIEWER_GAINS
+        if name in ("operator", "admin"):
+            expected |= OPERATOR_GAINS
         if name == "admin":
-            expected |= {("api", "view_apitoken"), ("api", "delete_apitoken")}
+            expected |= ADMIN_GAINS
         assert permission_names(group.permissions) == expected, name
     assert before["groups"]["operator"] >= {("rakuten", "run_sync")}
     assert (
