@@ -26,6 +26,7 @@ from django.db import connection
 from events.actors import Actor
 from events.models import InventoryEvent, PendingPush
 from inventory_site.benchmarks import scratch_database
+from rakuten.bench import _sandbox_process
 from skus.services import sku_create
 from stores.services import store_create
 from sync.models import PollState, SyncRun
@@ -33,8 +34,6 @@ from sync.orders import orders_poll
 from sync.push import push_request, push_run
 from sync.ratelimit import limiter
 from sync.registrations import store_sku_register
-
-from .bench_sync import _sandbox_process
 
 SHOP = "bench-recovery"
 SECRET, KEY = "SP-bench-recovery", "SL-bench-recovery"
