@@ -63,6 +63,7 @@ urlpatterns = [
     path("rakuten/manual-poll", sync.RakutenManualPoll.as_view(), name="rakuten_manual_poll"),
     path("test/reset", sync.TestReset.as_view(), name="test_reset"),
     path("import/", include("api.urls_imports")),
+    path("aggregation/purchasing/", include("api.urls_purchasing")),
     path("tokens", tokens.Tokens.as_view(), name="tokens"),
     path("tokens/<str:token_key>", tokens.TokenRevoke.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
