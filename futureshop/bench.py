@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -23,16 +22,16 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.core.management.base import CommandError
 
 from events.actors import Actor
 from futureshop.client import DEFAULT_RATE_LIMITS
 from futureshop.models import FutureshopBinding
 from futureshop.sandbox.server import SandboxServer
 from futureshop.sandbox.state import Sandbox
-from futureshop.types import COUNT_MAX, JST, PRODUCTS_PER_REQUEST
+from futureshop.types import COUNT_MAX, PRODUCTS_PER_REQUEST
 from stores.models import Store
 from stores.services import store_create
+from sync.sandbox import bench as kit
 
 PLATFORM = "futureshop"
 DEFAULT_SKUS = 20_000
@@ -43,17 +42,7 @@ UPDATE_ENDPOINT = "inventory.update"
 
 def sandbox_process() -> tuple[subprocess.Popen, str]:
     """`manage.py futureshop_sandbox` on a free port, with futureshop's rate limits."""
-    process = subprocess.Popen(
-        [sys.executable, "-u", "manage.py", "futureshop_sandbox", "--port", "0"],
-        cwd=settings.BASE_DIR,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline()
-    if "futureshop sandbox on" not in line:
-        process.kill()
-        raise CommandError(f"the futureshop sandbox did not start: {line!r}")
-    return process, line.split()[3]
+    return kit.sandbox_process("futureshop_sandbox", "futureshop sandbox on")
 
 
 def code(i: int) -> str:
@@ -181,12 +170,8 @@ def push_bound(n: int) -> tuple[int, float, str]:
 
 
 def push_calls(url: str) -> tuple[int, int]:
-    """(inventory update calls, calls answered 429) of the sandbox's call log."""
-    calls = requests.get(f"{url}/_sandbox/calls", timeout=60).json()["calls"]
-    return (
-        sum(1 for c in calls if c["endpoint"] == UPDATE_ENDPOINT),
-        sum(1 for c in calls if c["status"] == 429),
-    )
+    """(update calls, calls answered 429) of the sandbox's call log."""
+    return kit.call_counts(url, UPDATE_ENDPOINT)
 
 
 def push_shown(url: str, store_id: str) -> dict[str, int]:
@@ -198,19 +183,14 @@ def push_shown(url: str, store_id: str) -> dict[str, int]:
 # --- the latency part: shops in an in-process sandbox -----------------------------------
 
 
-class LatencyShops:
+class LatencyShops(kit.LoopbackShops):
     """futureshop shops in this process on a simulated clock (JST), served on loopback."""
 
     platform = PLATFORM
     quantity_max = QUANTITY_MAX
 
     def __init__(self, now: Callable[[], dt.datetime]) -> None:
-        self.sandbox = Sandbox(clock=lambda: now().astimezone(JST).replace(microsecond=0))
-        self.server = SandboxServer(self.sandbox).start()
-        self.url = self.server.url
-
-    def stop(self) -> None:
-        self.server.stop()
+        super().__init__(now, Sandbox, SandboxServer)
 
     def store_add(self, store_id: str) -> Store:
         credentials = _credentials(self.url, store_id)
@@ -236,10 +216,3 @@ class LatencyShops:
 
     def shown(self, store_id: str, i: int) -> int | None:
         return self.sandbox.stock_of(store_id, code(i))
-
-    def calls(self) -> dict[str, int]:
-        """Calls answered, by endpoint."""
-        counts: dict[str, int] = {}
-        for call in self.sandbox.calls_matching():
-            counts[call.endpoint] = counts.get(call.endpoint, 0) + 1
-        return counts

@@ -11,21 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
-from django.conf import settings
-from django.core.management.base import CommandError
 
 from events.actors import Actor
 from rakuten.models import RakutenBinding
 from rakuten.sandbox.server import SandboxServer
 from rakuten.sandbox.state import Sandbox
-from rakuten.types import JST, QUANTITY_MAX
+from rakuten.types import QUANTITY_MAX
 from stores.models import Store
 from stores.services import store_create
+from sync.sandbox import bench as kit
 
 PLATFORM = "rakuten"
 DEFAULT_SKUS = 100_000
@@ -34,22 +32,12 @@ ROWS_PER_CALL = 400  # inventory.bulk_upsert
 UPDATE_ENDPOINT = "inventory.bulk_upsert"
 
 
-def _sandbox_process() -> tuple[subprocess.Popen, str]:
+def sandbox_process() -> tuple[subprocess.Popen, str]:
     """`manage.py rakuten_sandbox` on a free port, with the documented rate limits."""
-    process = subprocess.Popen(
-        [sys.executable, "-u", "manage.py", "rakuten_sandbox", "--port", "0"],
-        cwd=settings.BASE_DIR,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline()
-    if "RMS sandbox on" not in line:
-        process.kill()
-        raise CommandError(f"the sandbox did not start: {line!r}")
-    return process, line.split()[3]
+    return kit.sandbox_process("rakuten_sandbox", "RMS sandbox on")
 
 
-sandbox_process = _sandbox_process
+_sandbox_process = sandbox_process  # bench_recovery's name for it
 
 
 def code(i: int) -> str:
@@ -137,11 +125,7 @@ def push_bound(n: int) -> tuple[int, float, str]:
 
 def push_calls(url: str) -> tuple[int, int]:
     """(update calls, calls answered 429) of the sandbox's call log."""
-    calls = requests.get(f"{url}/_sandbox/calls", timeout=60).json()["calls"]
-    return (
-        sum(1 for c in calls if c["endpoint"] == UPDATE_ENDPOINT),
-        sum(1 for c in calls if c["status"] == 429),
-    )
+    return kit.call_counts(url, UPDATE_ENDPOINT)
 
 
 def push_shown(url: str, store_id: str) -> dict[str, int]:
@@ -153,19 +137,14 @@ def push_shown(url: str, store_id: str) -> dict[str, int]:
 # --- the latency part: shops in an in-process sandbox -----------------------------------
 
 
-class LatencyShops:
+class LatencyShops(kit.LoopbackShops):
     """RMS shops in this process on a simulated clock, served on loopback."""
 
     platform = PLATFORM
     quantity_max = QUANTITY_MAX
 
     def __init__(self, now: Callable[[], dt.datetime]) -> None:
-        self.sandbox = Sandbox(clock=lambda: now().astimezone(JST).replace(microsecond=0))
-        self.server = SandboxServer(self.sandbox).start()
-        self.url = self.server.url
-
-    def stop(self) -> None:
-        self.server.stop()
+        super().__init__(now, Sandbox, SandboxServer)
 
     def store_add(self, store_id: str) -> Store:
         credentials = _credentials(store_id)
@@ -193,10 +172,3 @@ class LatencyShops:
 
     def shown(self, store_id: str, i: int) -> int | None:
         return self.sandbox.stock_of(store_id, item_of(i), code(i))
-
-    def calls(self) -> dict[str, int]:
-        """Calls answered, by endpoint."""
-        counts: dict[str, int] = {}
-        for call in self.sandbox.calls_matching():
-            counts[call.endpoint] = counts.get(call.endpoint, 0) + 1
-        return counts
