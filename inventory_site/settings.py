@@ -211,6 +211,9 @@ INVENTORY_TEST_MODE = env.bool("INVENTORY_TEST_MODE", default=False)
 # A worker's claim on a purchase (purchasing.services.purchase_claim) expires after this
 # many seconds, so a crashed worker's purchases are claimed again.
 PURCHASING_LOCK_SECONDS = env.int("PURCHASING_LOCK_SECONDS", default=600)
+# The bearer token of spec 001's Purchasing API (/api/aggregation/purchasing/):
+# `Authorization: Bearer <token>` acts as a system process there. Empty: no bearer is taken.
+BATCH_STATS_API_TOKEN = env.str("BATCH_STATS_API_TOKEN", default="")
 
 # --- Rakuten RMS client (rakuten/client.py) -------------------------------------
 # (connect, read) seconds for every RMS call.
