@@ -24,4 +24,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("imports/", include("imports.urls")),
     path("api/", include("api.urls")),
+    path("purchasing/", include("purchasing.urls")),
 ]

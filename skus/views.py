@@ -21,6 +21,7 @@ from stores.models import Store
 
 from .forms import AdjustForm
 from .models import Sku
+from .panels import sku_panels
 from .selectors import sku_search, sku_store_views
 
 CHART_POINTS = 200
@@ -124,5 +125,6 @@ def sku_detail(request: HttpRequest, sku_id: str) -> HttpResponse:
         stores=sku_store_views(sku),
         form=form,
         can_adjust=can_adjust,
+        panels=sku_panels(sku),
     )
     return render(request, "skus/detail.html", context)
