@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from inventory_site.admin_mixins import ServiceAdmin
 from inventory_site.errors import InventoryError
 from purchasing.models import InventoryItem, OfficialAccount, Purchasing
+from purchasing.selectors import item_count
 from purchasing.services import (
     ACCOUNT_EDITABLE_FIELDS,
     ITEM_EDITABLE_FIELDS,
@@ -225,7 +226,7 @@ class PurchasingAdmin(NoDeleteAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Purchasing]:
-        return super().get_queryset(request).annotate(item_count=Count("purchasing_inventories"))
+        return super().get_queryset(request).annotate(item_count=item_count())
 
     @admin.display(description=_("items"), ordering="item_count")
     def inventory_count(self, obj: Purchasing) -> int:

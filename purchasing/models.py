@@ -155,6 +155,10 @@ class Purchasing(models.Model):
         ]
         indexes = [
             models.Index(fields=["-shipped_at"], name="purchasing_shipped_desc"),
+            # The list's ordering by update time (bench_purchasing).
+            models.Index(fields=["-updated_at", "-id"], name="purchasing_updated_desc"),
+            # The default order, and its tie-break, in one index.
+            models.Index(fields=["-created_at", "-id"], name="purchasing_created_desc"),
             # What a worker's claim scans: live purchases, unlocked or with an old lock.
             models.Index(fields=["is_deleted", "is_locked", "locked_at"], name="purchasing_claim"),
         ]

@@ -38,7 +38,7 @@ from api.authentication import ApiTokenAuthentication
 from events.actors import Actor
 from events.services import QUANTITY_LIMIT
 from purchasing.models import InventoryItem, OfficialAccount, Purchasing
-from purchasing.selectors import purchase_list
+from purchasing.selectors import purchase_list, with_item_count
 from purchasing.services import (
     CLAIM_LIMIT_MAX,
     MSG_PURCHASE_READ_ONLY,
@@ -300,7 +300,7 @@ class PurchaseSerializer(UtcModelSerializer):
         read_only=True,
         help_text="The status's label in the request's language (Accept-Language).",
     )
-    inventory_count = serializers.IntegerField(read_only=True, help_text="Its items.")
+    inventory_count = serializers.SerializerMethodField(help_text="Its items.")
     inventory_items = PurchaseItemSerializer(
         source="purchasing_inventories", many=True, read_only=True
     )
@@ -309,6 +309,11 @@ class PurchaseSerializer(UtcModelSerializer):
         model = Purchasing
         fields = PURCHASE_FIELDS
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_inventory_count(self, purchase: Purchasing) -> int:
+        counted = getattr(purchase, "inventory_count", None)
+        return counted if counted is not None else len(purchase.purchasing_inventories.all())
 
 
 class PurchaseWriteSerializer(UtcModelSerializer):
@@ -476,7 +481,10 @@ class PurchaseList(PurchasingView, generics.ListAPIView):
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self) -> Any:
-        return purchase_list(include_deleted=True)
+        purchases = purchase_list(include_deleted=True)
+        if "inventory_count" in self.request.query_params.get("ordering", ""):
+            purchases = with_item_count(purchases)
+        return purchases
 
     @extend_schema(responses=_responses({200: PurchaseSerializer(many=True)}))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -11,7 +11,7 @@ from events.models import AuditAction, AuditLog, EventType, InventoryEvent, Inve
 from events.selectors import snapshot_drift
 from events.services import OversellRefused, stock_adjust
 from purchasing.models import InventoryItem, Purchasing
-from purchasing.selectors import purchase_items, purchase_list
+from purchasing.selectors import purchase_items, purchase_list, with_item_count
 from purchasing.services import (
     ItemInvalid,
     ItemNotFound,
@@ -187,13 +187,15 @@ class TestPurchases:
         with django_assert_num_queries(2):
             rows = [
                 (
-                    p.inventory_count,
+                    len(p.purchasing_inventories.all()),
                     p.official_account.account_id,
                     [i.sku for i in p.purchasing_inventories.all()],
                 )
                 for p in purchase_list()
             ]
         assert [count for count, *_ in rows] == [2, 2, 2]
+        counted = with_item_count(purchase_list())
+        assert [p.inventory_count for p in counted] == [2, 2, 2]
         assert len(purchase_items(purchase_id=purchase.pk)) == 2
 
 
