@@ -227,6 +227,20 @@ RAKUTEN_BACKOFF_BASE = env.float("RAKUTEN_BACKOFF_BASE", default=1.0)
 # Requests per second per shop, by endpoint name (rakuten/endpoints.py), overriding
 # the defaults there, e.g. RAKUTEN_RATE_LIMITS='{"order.search": 2}'.
 RAKUTEN_RATE_LIMITS = env.json("RAKUTEN_RATE_LIMITS", default={})
+# How a poll finds the open orders that changed with few calls (searchOrder has no
+# "changed since", ../shared/rakuten/RMS.md): one search per status group over the open
+# orders' span (an order that entered or left a group is read), one per date type over
+# the poll window (4, shipping date: the orders shipped since), and every order at an
+# always-read status (100: the buyer may still edit it). Whether RMS stamps every shipped
+# order with a shipping date is not published: the re-read tiers and the nightly sweep
+# catch what these searches miss. RAKUTEN_POLL_SEARCH_CHANGES=false reads every open
+# order on every poll instead (ceil(open/100) getOrder calls).
+RAKUTEN_POLL_SEARCH_CHANGES = env.bool("RAKUTEN_POLL_SEARCH_CHANGES", default=True)
+RAKUTEN_POLL_STATUS_GROUPS = env.json(
+    "RAKUTEN_POLL_STATUS_GROUPS", default=[[900], [100, 200, 400, 800]]
+)
+RAKUTEN_POLL_DATE_TYPES = env.list("RAKUTEN_POLL_DATE_TYPES", cast=int, default=[4])
+RAKUTEN_POLL_ALWAYS_READ = env.list("RAKUTEN_POLL_ALWAYS_READ", cast=int, default=[100])
 
 # --- The sync engine (sync/) ----------------------------------------------------------
 # Hosts a store's API address may name besides the platform's own HTTPS hosts: the
@@ -277,6 +291,35 @@ FUTURESHOP_CANCELLED_STATUSES = env.list(
 SYNC_POLL_INTERVAL_MINUTES = _engine_int("POLL_INTERVAL_MINUTES", 15)
 SYNC_POLL_OVERLAP_MINUTES = _engine_int("POLL_OVERLAP_MINUTES", 60)
 SYNC_POLL_LOOKBACK_DAYS = _engine_int("POLL_LOOKBACK_DAYS", 30)
+
+
+def _reread_tiers(text: str) -> tuple[tuple[int | None, int], ...]:
+    """ "1440:30,10080:120,*:720" -> ((1440, 30), (10080, 120), (None, 720)): an open order
+    placed less than 1440 minutes ago is read again after 30 minutes without a read, …;
+    "*" is any age (the last tier)."""
+    tiers: list[tuple[int | None, int]] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        age, _, every = part.partition(":")
+        try:
+            tier = (None if age.strip() == "*" else int(age), int(every))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"SYNC_POLL_REREAD_TIERS: “{part}” is not age:minutes"
+            ) from None
+        if tier[1] < 1 or (tier[0] is not None and tier[0] < 1):
+            raise ImproperlyConfigured(f"SYNC_POLL_REREAD_TIERS: “{part}” must be positive")
+        tiers.append(tier)
+    if not tiers or tiers[-1][0] is not None:
+        raise ImproperlyConfigured("SYNC_POLL_REREAD_TIERS must end with a “*:minutes” tier")
+    return tuple(tiers)
+
+
+# Open orders are read again after a while even when no search shows a change (a platform
+# may change an order in a way its search does not show): catches such a change in that
+# time; the nightly sweep re-reads everything.
+SYNC_POLL_REREAD_TIERS = _reread_tiers(
+    env.str("SYNC_POLL_REREAD_TIERS", default="1440:30,10080:120,*:720")
+)
 # Failed pushes and confirmations: retry after base·2^(n-1) s, capped, then give up.
 SYNC_RETRY_BASE_SECONDS = _engine_int("RETRY_BASE_SECONDS", 60)
 SYNC_RETRY_CAP_SECONDS = _engine_int("RETRY_CAP_SECONDS", 3600)

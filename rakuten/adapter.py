@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from sync.adapters import (
@@ -325,25 +326,94 @@ class RmsAdapter:
 
     # --- OrderSource ------------------------------------------------------------------------
 
-    def _search(self, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[str]:
-        """Every order number placed in [start, end]; halves a window RMS would truncate."""
-        result = self.client.search_orders(start, end, now=now)
+    def _search(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        now: dt.datetime,
+        *,
+        date_type: int = 1,
+        statuses: Sequence[int] | None = None,
+    ) -> list[str]:
+        """Every order number in [start, end] (63-day windows); halves a window RMS would
+        truncate (15,000 a search)."""
+        start = max(start, now - dt.timedelta(days=729))
+        found: list[str] = []
+        while start < end:
+            stop = min(start + SEARCH_WINDOW, end)
+            found += self._search_window(start, stop, now, date_type, statuses)
+            start = stop
+        return found
+
+    def _search_window(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        now: dt.datetime,
+        date_type: int,
+        statuses: Sequence[int] | None,
+    ) -> list[str]:
+        result = self.client.search_orders(
+            start, end, now=now, date_type=date_type, statuses=statuses
+        )
         if not result.truncated or end - start <= dt.timedelta(minutes=1):
             return result.order_numbers
         middle = start + (end - start) / 2
-        return self._search(start, middle, now) + self._search(middle, end, now)
+        return self._search_window(start, middle, now, date_type, statuses) + (
+            self._search_window(middle, end, now, date_type, statuses)
+        )
+
+    def _moved(self, window: PollWindow, known: Mapping[str, str]) -> list[str]:
+        """The open orders whose status moved since they were applied, as the searches
+        by status group and by date type show it, and those at an always-read status."""
+        always = {str(status) for status in settings.RAKUTEN_POLL_ALWAYS_READ}
+        moved = [number for number, status in known.items() if status in always]
+        if window.open_since is not None:
+            for group in settings.RAKUTEN_POLL_STATUS_GROUPS:
+                members = set(
+                    self._search(window.open_since, window.end, window.end, statuses=group)
+                )
+                names = {str(status) for status in group}
+                moved += [
+                    number
+                    for number, status in known.items()
+                    if (number in members) != (status in names)
+                ]
+        for date_type in settings.RAKUTEN_POLL_DATE_TYPES:
+            moved += [
+                number
+                for number in self._search(
+                    window.start, window.end, window.end, date_type=date_type
+                )
+                if number in known
+            ]
+        return moved
 
     def orders_changed(self, window: PollWindow) -> Iterator[OrderSnapshot]:
-        """searchOrder by order date over the window (63-day windows, split near the
-        15,000 cap), then getOrder (100 a call) for what was found and every open order."""
-        start = max(window.start, window.end - dt.timedelta(days=729))
-        found: list[str] = []
-        while start < window.end:
-            end = min(start + SEARCH_WINDOW, window.end)
-            found += self._search(start, end, window.end)
-            start = end
-        final: set[str] = set() if window.sweep else window.known_final(found)
-        wanted = list(dict.fromkeys([*(n for n in found if n not in final), *window.open_orders]))
+        """searchOrder by order date over the window for new orders, then getOrder (100 a
+        call) for the new ones and the open ones that changed: those searches by status
+        and date type show as moved, those at an always-read status and those the engine
+        says are due (``RAKUTEN_POLL_*``). A sweep, or a poll without the engine's
+        ``open_status``, reads every open order."""
+        found = self._search(window.start, window.end, window.end)
+        known = window.open_status
+        if window.sweep or known is None or not settings.RAKUTEN_POLL_SEARCH_CHANGES:
+            final: set[str] = set() if window.sweep else window.known_final(found)
+            wanted = list(
+                dict.fromkeys([*(n for n in found if n not in final), *window.open_orders])
+            )
+        else:
+            fresh = [number for number in found if number not in known]
+            final = window.known_final(fresh)
+            wanted = list(
+                dict.fromkeys(
+                    [
+                        *(number for number in fresh if number not in final),
+                        *self._moved(window, known),
+                        *window.due,
+                    ]
+                )
+            )
         if window.on_found is not None:
             window.on_found(len(found), len(wanted))
         for offset in range(0, len(wanted), 100):

@@ -114,6 +114,12 @@ class PollWindow:
     # out): a platform compares its search answer with it and reads in detail only the
     # orders that changed. Always what was applied, so nothing skipped is ever lost.
     applied: Callable[[Sequence[str]], dict[str, AppliedOrder]] | None = None
+    # The platform status each open order was last applied with (None: not given), for a
+    # platform that finds what changed by searching per status (RMS), and the open orders
+    # due to be read again whatever a search says (``SYNC_POLL_REREAD_TIERS``: a change no
+    # search shows is caught within that time) with the orders set aside.
+    open_status: Mapping[str, str] | None = None
+    due: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,7 +157,11 @@ class Order(models.Model):
     # The merchant accepted it: ORDER_CONFIRMED is recorded once per SKU.
     confirmed = models.BooleanField(_("confirmed"), default=False)
     first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    # When a poll last read it from the platform (applied or found unchanged).
     last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    # What it held when last applied (``sync.orders.snapshot_digest``): a poll that reads
+    # the same again leaves the order and the ledger alone.
+    digest = models.CharField(_("digest"), max_length=32, blank=True, default="")
 
     class Meta:
         db_table = "sync_orders"

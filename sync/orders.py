@@ -10,6 +10,8 @@ nothing. An order first seen after its confirmation still takes its units once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
@@ -42,6 +43,8 @@ MSG_BAD_UNITS = _("Line %(line)d asks for %(units)s units: a line takes 0 to %(l
 
 ORDER_NUMBER_MAX = 100
 STATUS_MAX = 32
+# Snapshots compared with what was applied (one query) and applied per batch.
+APPLY_BATCH = 100
 logger = logging.getLogger("sync.orders")
 
 POLL_OPERATOR_SUFFIX = ":poll"
@@ -65,6 +68,34 @@ def snapshot_problem(snapshot: OrderSnapshot) -> str | None:
                 MSG_BAD_UNITS % {"line": position + 1, "units": line.units, "limit": QUANTITY_LIMIT}
             )
     return None
+
+
+def snapshot_digest(snapshot: OrderSnapshot) -> str:
+    """A fingerprint of everything the engine applies of an order (status, flags, lines):
+    equal digests mean a poll has nothing to apply."""
+    payload = [
+        snapshot.status,
+        snapshot.final,
+        snapshot.cancelled,
+        snapshot.confirmed,
+        snapshot.ordered_at.isoformat() if snapshot.ordered_at else None,
+        [
+            [line.line_id, sorted(line.listing.items()), line.units, line.counts]
+            for line in snapshot.lines
+        ],
+    ]
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def reread_due(ordered_at: dt.datetime | None, last_read: dt.datetime, now: dt.datetime) -> bool:
+    """Whether an open order is due to be read again whatever a search says: after the
+    time of its age's tier (``SYNC_POLL_REREAD_TIERS``) without a read."""
+    age_minutes = (now - (ordered_at or last_read)).total_seconds() / 60
+    for max_age, every in settings.SYNC_POLL_REREAD_TIERS:
+        if max_age is None or age_minutes < max_age:
+            return now - last_read >= dt.timedelta(minutes=every)
+    return True  # the settings end with a "*" tier; unreachable
 
 
 def quarantine_record(*, store: Store, snapshot: OrderSnapshot, reason: str) -> QuarantinedOrder:
@@ -125,6 +156,7 @@ def _order_store(store: Store, snapshot: OrderSnapshot, label: Callable, now: dt
     row.cancelled = snapshot.cancelled
     row.confirmed = snapshot.confirmed
     row.last_seen_at = now
+    row.digest = snapshot_digest(snapshot)
     row.save()
     # What each line matched before, by the platform's line id (else by what it sells):
     # a platform may list the same lines in another order.
@@ -346,43 +378,49 @@ def _poll(
         log.add("found", count)
         log.say("searched %s .. %s: %d found, %d to read", start, now, count, to_read)
 
+    open_rows = list(
+        Order.objects.filter(store=store, final=False).values_list(
+            "order_number", "platform_status", "ordered_at", "last_seen_at"
+        )
+    )
+    # Orders set aside are read again until they apply or are dismissed.
+    quarantined = list(
+        QuarantinedOrder.objects.filter(
+            store=store, status=QuarantinedOrder.Status.OPEN
+        ).values_list("order_number", flat=True)
+    )
+    placed = [ordered for _, _, ordered, _ in open_rows if ordered is not None]
     window = PollWindow(
         start=start,
         end=now,
         sweep=sweep,
-        open_orders=tuple(
+        open_orders=tuple(dict.fromkeys([*(row[0] for row in open_rows), *quarantined])),
+        known_final=_known_final(store),
+        on_found=found,
+        open_since=min(placed) if placed else None,
+        applied=_applied(store),
+        open_status={number: status for number, status, _, _ in open_rows},
+        due=tuple(
             dict.fromkeys(
                 [
-                    *Order.objects.filter(store=store, final=False).values_list(
-                        "order_number", flat=True
+                    *(
+                        number
+                        for number, _, ordered, seen in open_rows
+                        if reread_due(ordered, seen, now)
                     ),
-                    # Orders set aside are read again until they apply or are dismissed.
-                    *QuarantinedOrder.objects.filter(
-                        store=store, status=QuarantinedOrder.Status.OPEN
-                    ).values_list("order_number", flat=True),
+                    *quarantined,
                 ]
             )
         ),
-        known_final=_known_final(store),
-        on_found=found,
-        open_since=Order.objects.filter(store=store, final=False)
-        .aggregate(oldest=Min("ordered_at"))
-        .get("oldest"),
-        applied=_applied(store),
     )
     matcher = adapter.binder.matcher(store)
+    batch: list[OrderSnapshot] = []
     for snapshot in adapter.orders_changed(window):
-        if snapshot.missing:
-            log.say("order %s: not found on the platform", snapshot.number)
-            log.add("not_found")
-            continue
-        events, problem = _apply_or_quarantine(store, snapshot, matcher, now, adapter)
-        if problem is not None:
-            log.add("quarantined")
-            log.say("order %s set aside: %s", snapshot.number, problem)
-            continue
-        log.add("orders")
-        log.add("events", events)
+        batch.append(snapshot)
+        if len(batch) >= APPLY_BATCH:
+            _apply_batch(store, batch, matcher, now, adapter, log)
+            batch = []
+    _apply_batch(store, batch, matcher, now, adapter, log)
     log.add("events", unmatched_apply(store=store, matcher=matcher))
     log.add(
         "unmatched_lines",
@@ -399,6 +437,51 @@ def _poll(
         log.counts.get("events", 0),
     )
     return log.finish(SyncRun.Status.SUCCEEDED)
+
+
+def _apply_batch(
+    store: Store,
+    batch: Sequence[OrderSnapshot],
+    matcher: Matcher,
+    now: dt.datetime,
+    adapter: Any,
+    log: RunLog,
+) -> None:
+    """Apply the orders of a batch that changed since they were last applied; the others
+    (one query tells which) are only marked read: no lock, no line, no event."""
+    numbers = [snapshot.number for snapshot in batch if not snapshot.missing]
+    digests = (
+        dict(
+            Order.objects.filter(store=store, order_number__in=numbers).values_list(
+                "order_number", "digest"
+            )
+        )
+        if numbers
+        else {}
+    )
+    unchanged: list[str] = []
+    for snapshot in batch:
+        if snapshot.missing:
+            log.say("order %s: not found on the platform", snapshot.number)
+            log.add("not_found")
+            continue
+        if digests.get(snapshot.number) == snapshot_digest(snapshot):
+            unchanged.append(snapshot.number)
+            continue
+        events, problem = _apply_or_quarantine(store, snapshot, matcher, now, adapter)
+        if problem is not None:
+            log.add("quarantined")
+            log.say("order %s set aside: %s", snapshot.number, problem)
+            continue
+        log.add("orders")
+        log.add("events", events)
+    if unchanged:
+        Order.objects.filter(store=store, order_number__in=unchanged).update(last_seen_at=now)
+        # Set aside after it applied, and back to what applied: nothing is left to do.
+        QuarantinedOrder.objects.filter(
+            store=store, order_number__in=unchanged, status=QuarantinedOrder.Status.OPEN
+        ).update(status=QuarantinedOrder.Status.RESOLVED, closed_at=now)
+        log.add("unchanged", len(unchanged))
 
 
 def poll_start(*, store_id: str, actor: Actor) -> None:

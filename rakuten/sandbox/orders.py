@@ -133,7 +133,7 @@ class OrderApi:
                         )
             if progress >= 200 and order.confirmed_at is None:
                 order.confirmed_at = now
-            if progress >= 500 and order.shipped_at is None:
+            if 500 <= progress < 900 and order.shipped_at is None:
                 order.shipped_at = now
             order.progress = progress
             order.changed_at = now
