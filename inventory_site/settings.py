@@ -229,18 +229,21 @@ RAKUTEN_BACKOFF_BASE = env.float("RAKUTEN_BACKOFF_BASE", default=1.0)
 RAKUTEN_RATE_LIMITS = env.json("RAKUTEN_RATE_LIMITS", default={})
 # How a poll finds the open orders that changed with few calls (searchOrder has no
 # "changed since", ../shared/rakuten/RMS.md): one search per status group over the open
-# orders' span (an order that entered or left a group is read), one per date type over
-# the poll window (4, shipping date: the orders shipped since), and every order at an
-# always-read status (100: the buyer may still edit it). Whether RMS stamps every shipped
-# order with a shipping date is not published: the re-read tiers and the nightly sweep
-# catch what these searches miss. RAKUTEN_POLL_SEARCH_CHANGES=false reads every open
-# order on every poll instead (ceil(open/100) getOrder calls).
+# orders' span (an order that entered or left a group is read: 300 -> cancelled or a
+# change request), one per date type over the poll window (4, shipping date: the orders
+# shipped since), and every order at an always-read status (100: the buyer may still edit
+# it; 200/400/800 are short-lived and few). Three searches a poll at 1/s. Whether RMS
+# stamps every shipped order with a shipping date is not published: the re-read tiers and
+# the nightly sweep catch what these searches miss. RAKUTEN_POLL_SEARCH_CHANGES=false
+# reads every open order on every poll instead (ceil(open/100) getOrder calls).
 RAKUTEN_POLL_SEARCH_CHANGES = env.bool("RAKUTEN_POLL_SEARCH_CHANGES", default=True)
 RAKUTEN_POLL_STATUS_GROUPS = env.json(
-    "RAKUTEN_POLL_STATUS_GROUPS", default=[[900], [100, 200, 400, 800]]
+    "RAKUTEN_POLL_STATUS_GROUPS", default=[[100, 200, 400, 800, 900]]
 )
 RAKUTEN_POLL_DATE_TYPES = env.list("RAKUTEN_POLL_DATE_TYPES", cast=int, default=[4])
-RAKUTEN_POLL_ALWAYS_READ = env.list("RAKUTEN_POLL_ALWAYS_READ", cast=int, default=[100])
+RAKUTEN_POLL_ALWAYS_READ = env.list(
+    "RAKUTEN_POLL_ALWAYS_READ", cast=int, default=[100, 200, 400, 800]
+)
 
 # --- The sync engine (sync/) ----------------------------------------------------------
 # Hosts a store's API address may name besides the platform's own HTTPS hosts: the

@@ -63,8 +63,8 @@ def test_a_quiet_poll_reads_no_open_order_and_writes_no_line(engine, shipping):
     run = orders_poll(store_id=STORE)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert order_reads(engine, since) == []
-    # new orders, two status groups, the shipping-date search: four calls in all
-    assert calls_since(engine, since) == ["order.search"] * 4
+    # new orders, the status group, the shipping-date search: three calls in all
+    assert calls_since(engine, since) == ["order.search"] * 3
     assert set(OrderLine.objects.values_list("pk", flat=True)) == line_ids
 
 
@@ -76,6 +76,34 @@ def test_a_cancelled_order_is_found_by_its_status_and_read_alone(engine, shippin
     assert run.counts["events"] == 1
     assert events_of(shipping[2])[-1] == (EventType.ORDER_CANCELLED, 1)
     assert Order.objects.get(order_number=shipping[2]).final
+
+
+def test_a_cancel_request_is_found_and_read_until_it_resolves(engine, shipping):
+    engine.sandbox.order_progress(STORE, shipping[1], 800)
+    since = mark(engine)
+    orders_poll(store_id=STORE)
+    assert order_reads(engine, since) == [shipping[1]]
+    engine.sandbox.order_progress(STORE, shipping[1], 900)  # still in the group: read anyway
+    since = mark(engine)
+    orders_poll(store_id=STORE)
+    assert order_reads(engine, since) == [shipping[1]]
+    assert taken(shipping[1]) == 0
+
+
+def test_status_groups_and_always_read_are_settings(engine, shipping, settings):
+    settings.RAKUTEN_POLL_STATUS_GROUPS = [[900], [100, 200, 400, 800]]
+    settings.RAKUTEN_POLL_ALWAYS_READ = []
+    settings.RAKUTEN_POLL_DATE_TYPES = []
+    engine.sandbox.order_progress(STORE, shipping[1], 900)
+    since = mark(engine)
+    orders_poll(store_id=STORE)
+    assert calls_since(engine, since) == ["order.search"] * 3 + ["order.get"]
+    assert order_reads(engine, since) == [shipping[1]]
+    searched = [
+        c.body.get("orderProgressList")
+        for c in engine.sandbox.calls_matching(shop_id=STORE, endpoint="order.search")[-3:]
+    ]
+    assert searched == [None, [900], [100, 200, 400, 800]]
 
 
 def test_a_shipped_order_is_found_by_its_shipping_date_and_becomes_final(engine, shipping):
