@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -65,23 +65,38 @@ def push_run(
 
 
 def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:
+    """Take every due row (one UPDATE) and read them back with what the push needs: the
+    SKU's available stock and the store's registration (one SELECT), instead of a few
+    statements per 500 rows."""
     # Holding the store's lease, any row still in progress was left by a pusher that died.
     due = PendingPush.objects.filter(store=store).filter(
         Q(status=PendingPush.Status.PENDING, next_attempt_at__lte=now)
         | Q(status=PendingPush.Status.IN_PROGRESS)
     )
+    mine = PendingPush.objects.filter(store=store, status=PendingPush.Status.IN_PROGRESS)
     if getattr(settings, "INVENTORY_TEST_MODE", False):
         held = due.exclude(sku__environment="test").count()
         if held:
             log.add("held_test_mode", held)
             log.say("test mode: %d prod SKUs held, not sent", held)
         due = due.filter(sku__environment="test")
-    rows = list(due.values("id", "sku_id", "attempts", "verify_after"))
-    for chunk in _in_chunks([row["id"] for row in rows]):
-        PendingPush.objects.filter(id__in=chunk).update(
-            status=PendingPush.Status.IN_PROGRESS, updated_at=now
+        mine = mine.filter(sku__environment="test")
+    if not due.update(status=PendingPush.Status.IN_PROGRESS, updated_at=now):
+        return []
+    registration = StoreSku.objects.filter(store=store, sku_id=OuterRef("sku_id"))
+    return list(
+        mine.annotate(
+            available=Subquery(
+                InventorySnapshot.objects.filter(sku_id=OuterRef("sku_id")).values(
+                    "internal_available"
+                )
+            ),
+            registration_id=Subquery(registration.values("id")),
+            safety=Subquery(registration.values("safety_stock")),
+        ).values(
+            "id", "sku_id", "attempts", "verify_after", "available", "registration_id", "safety"
         )
-    return rows
+    )
 
 
 def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
@@ -91,35 +106,19 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
     log.run.details = {**log.run.details, "total": len(rows)}
     log.save()
     target = adapter_class(store.platform_type)
-    available: dict[str, int] = {}
-    registrations: dict[str, tuple[int, int]] = {}
-    for chunk in _in_chunks([row["sku_id"] for row in rows]):
-        available.update(
-            InventorySnapshot.objects.filter(sku_id__in=chunk).values_list(
-                "sku_id", "internal_available"
-            )
-        )
-        for registration_id, sku_id, safety in StoreSku.objects.filter(
-            store=store, sku_id__in=chunk
-        ).values_list("id", "sku_id", "safety_stock"):
-            registrations[sku_id] = (
-                registration_id,
-                store.safety_stock if safety is None else safety,
-            )
-    bound = target.binder.keys_of([registration[0] for registration in registrations.values()])
-    work, unbound = [], []
-    for row in rows:
-        registration = registrations.get(row["sku_id"])
-        (work if registration and registration[0] in bound else unbound).append(row)
-    if unbound:
-        _fail(unbound, str(target.unbound_message))
-        log.add("failed", len(unbound))
+    unbound_message = str(target.unbound_message)
+    # A row whose SKU is no longer registered in the store has nothing to tell it.
+    unregistered = [row for row in rows if row["registration_id"] is None]
+    if unregistered:
+        _fail(unregistered, unbound_message)
+        log.add("failed", len(unregistered))
+    work = [row for row in rows if row["registration_id"] is not None]
     for row in work:
-        registration_id, safety = registrations[row["sku_id"]]
+        safety = store.safety_stock if row["safety"] is None else row["safety"]
         row["update"] = StockUpdate(
-            registration_id=registration_id,
+            registration_id=row["registration_id"],
             sku_id=row["sku_id"],
-            quantity=push_quantity(available.get(row["sku_id"], 0), safety, target.quantity_max),
+            quantity=push_quantity(row["available"] or 0, safety, target.quantity_max),
         )
     # Stock at or near zero first: those are the ones that oversell.
     work.sort(key=lambda row: (row["update"].quantity, row["sku_id"]))
@@ -133,7 +132,22 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
     error = ""
     by_registration = {row["update"].registration_id: row for row in work}
     handled: set[int] = set()  # registrations of the batches sent so far
-    for updates in adapter.batches([row["update"] for row in work]):
+    unbound_seen = bool(unregistered)
+    # Each batch's keys are read just before it goes, while the rate limiter holds the
+    # call back anyway: the first call goes out after one UPDATE, one SELECT and one read.
+    for batch in adapter.batches([row["update"] for row in work]):
+        bound = target.binder.keys_of([update.registration_id for update in batch])
+        unbound = [
+            by_registration[u.registration_id] for u in batch if u.registration_id not in bound
+        ]
+        if unbound:
+            _fail(unbound, unbound_message)
+            log.add("failed", len(unbound))
+            unbound_seen = True
+        updates = [update for update in batch if update.registration_id in bound]
+        if not updates:
+            handled.update(update.registration_id for update in batch)
+            continue
         try:
             result = adapter.push_stock(updates)
         except PlatformError as exc:
@@ -146,7 +160,7 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
             if isinstance(exc, PlatformAuthError):
                 log.say("the store's credentials were refused: fix them, then retry")
             break
-        handled.update(update.registration_id for update in updates)
+        handled.update(update.registration_id for update in batch)
         for registration_id, error in result.refused.items():
             row = by_registration[registration_id]
             _fail([row], error)
@@ -166,7 +180,7 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
         log.save()  # the page's progress bar reads the run between batches
         if result.refused:
             status = SyncRun.Status.PARTIAL
-    if unbound and status == SyncRun.Status.SUCCEEDED:
+    if unbound_seen and status == SyncRun.Status.SUCCEEDED:
         status = SyncRun.Status.PARTIAL
     log.say("%d pushed, %d failed", log.counts.get("pushed", 0), log.counts.get("failed", 0))
     return log.finish(status, error)
