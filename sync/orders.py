@@ -178,25 +178,15 @@ def _order_store(store: Store, snapshot: OrderSnapshot, label: Callable, now: dt
     return row
 
 
-def order_converge(row: Order, matcher: Matcher) -> int:
-    """Record the events that bring the ledger to what the order holds now.
-
-    Runs in the caller's transaction; returns the number of events recorded."""
+def _converge_plan(
+    row: Order, targets: Mapping[str, int], states: dict[str, OrderSkuState]
+) -> list[tuple[OrderSkuState, list[dict[str, Any]]]]:
+    """For each SKU of the order: its state as it will be, and the events that take the
+    ledger there (``event_record`` arguments). ``states`` gains the SKUs first seen."""
     platform = row.store.platform_type
-    targets: dict[str, int] = defaultdict(int)
-    for line in row.lines.all():
-        if line.sku_id is None:
-            sku_id = matcher(line.listing)
-            if sku_id is not None:
-                line.sku_id = sku_id
-                line.save(update_fields=["sku"])
-        if line.sku_id is None:
-            continue
-        targets[line.sku_id] += line.units if not line.deleted and not row.cancelled else 0
-    states = {s.sku_id: s for s in OrderSkuState.objects.select_for_update().filter(order=row)}
-    recorded = 0
+    plan = []
     for sku_id in sorted(set(targets) | set(states)):
-        state = states.get(sku_id) or OrderSkuState(order=row, sku_id=sku_id)
+        state = states.setdefault(sku_id, OrderSkuState(order=row, sku_id=sku_id))
         target = targets.get(sku_id, 0)
         difference = target - state.taken
         common = {
@@ -207,6 +197,7 @@ def order_converge(row: Order, matcher: Matcher) -> int:
             "order_id": row.order_number,
             "platform_status": row.platform_status,
         }
+        events: list[dict[str, Any]] = []
         if difference:
             if difference > 0:
                 kind = EventType.ORDER_RECEIVED if state.events == 0 else EventType.ORDER_MODIFIED
@@ -214,28 +205,155 @@ def order_converge(row: Order, matcher: Matcher) -> int:
                 kind = EventType.ORDER_CANCELLED
             else:
                 kind = EventType.ORDER_MODIFIED
-            event_record(
-                quantity=-difference,
-                event_type=kind,
-                token=make_token(
-                    platform, row.store_id, row.order_number, sku_id, state.events, target
-                ),
-                metadata={"units": target, "was": state.taken},
-                **common,
+            events.append(
+                {
+                    "quantity": -difference,
+                    "event_type": kind,
+                    "token": make_token(
+                        platform, row.store_id, row.order_number, sku_id, state.events, target
+                    ),
+                    "metadata": {"units": target, "was": state.taken},
+                    **common,
+                }
             )
             state.taken = target
             state.events += 1
-            recorded += 1
         if target > 0 and not state.confirmed_recorded and row.confirmed:
-            event_record(
-                quantity=0,
-                event_type=EventType.ORDER_CONFIRMED,
-                token=make_token(platform, row.store_id, row.order_number, sku_id, "confirmed"),
-                **common,
+            events.append(
+                {
+                    "quantity": 0,
+                    "event_type": EventType.ORDER_CONFIRMED,
+                    "token": make_token(
+                        platform, row.store_id, row.order_number, sku_id, "confirmed"
+                    ),
+                    **common,
+                }
             )
             state.confirmed_recorded = True
-            recorded += 1
+        plan.append((state, events))
+    return plan
+
+
+def _targets(row: Order, lines: Sequence[OrderLine]) -> dict[str, int]:
+    targets: dict[str, int] = defaultdict(int)
+    for line in lines:
+        if line.sku_id is not None:
+            targets[line.sku_id] += line.units if not line.deleted and not row.cancelled else 0
+    return targets
+
+
+def order_converge(row: Order, matcher: Matcher) -> int:
+    """Record the events that bring the ledger to what the order holds now.
+
+    Runs in the caller's transaction; returns the number of events recorded."""
+    lines = list(row.lines.all())
+    for line in lines:
+        if line.sku_id is None:
+            sku_id = matcher(line.listing)
+            if sku_id is not None:
+                line.sku_id = sku_id
+                line.save(update_fields=["sku"])
+    states = {s.sku_id: s for s in OrderSkuState.objects.select_for_update().filter(order=row)}
+    recorded = 0
+    for state, events in _converge_plan(row, _targets(row, lines), states):
+        for event in events:
+            event_record(**event)
+        recorded += len(events)
         state.save()
+    return recorded
+
+
+def orders_apply(
+    *,
+    store: Store,
+    snapshots: Sequence[OrderSnapshot],
+    matcher: Matcher,
+    now: dt.datetime,
+    adapter: object | None = None,
+) -> dict[str, int]:
+    """``order_apply`` for many orders in one transaction, in a bounded number of
+    statements (about ten, whatever the number of orders) plus one per event; returns the
+    events recorded per order number. Events are recorded in SKU order, so two batches
+    never wait on each other's snapshot locks in a cycle."""
+    label = adapter_class(store.platform_type).binder.label
+    hook = getattr(adapter, "order_applied", None)
+    wanted = {snapshot.number: snapshot for snapshot in snapshots}
+    with transaction.atomic(durable=True):
+        rows = {
+            row.order_number: row
+            for row in Order.objects.select_for_update().filter(
+                store=store, order_number__in=list(wanted)
+            )
+        }
+        created = {
+            number: Order(store=store, order_number=number, first_seen_at=now)
+            for number in wanted
+            if number not in rows
+        }
+        for number, snapshot in wanted.items():
+            row = rows.get(number) or created[number]
+            row.store = store
+            row.platform_status = snapshot.status
+            row.ordered_at = snapshot.ordered_at or row.ordered_at
+            row.final = snapshot.final
+            row.cancelled = snapshot.cancelled
+            row.confirmed = snapshot.confirmed
+            row.last_seen_at = now
+            row.digest = snapshot_digest(snapshot)
+        fields = ["platform_status", "ordered_at", "final", "cancelled", "confirmed"]
+        Order.objects.bulk_update(list(rows.values()), [*fields, "last_seen_at", "digest"])
+        Order.objects.bulk_create(list(created.values()))
+        rows.update(created)
+        ids = [row.pk for row in rows.values()]
+        # What each line matched before, by the platform's line id (else what it sells).
+        before = {
+            (order_id, _line_key(line_id, listing)): sku_id
+            for order_id, line_id, listing, sku_id in OrderLine.objects.filter(
+                order_id__in=ids
+            ).values_list("order_id", "line_id", "listing", "sku_id")
+        }
+        OrderLine.objects.filter(order_id__in=ids).delete()
+        lines: dict[str, list[OrderLine]] = {}
+        for number, snapshot in wanted.items():
+            row = rows[number]
+            lines[number] = [
+                OrderLine(
+                    order=row,
+                    position=position,
+                    line_id=line.line_id[:64],
+                    listing=dict(line.listing),
+                    listing_label=label(line.listing)[:200],
+                    units=max(line.units, 0),
+                    deleted=not line.counts,
+                    sku_id=before.get((row.pk, _line_key(line.line_id, line.listing)))
+                    or matcher(line.listing),
+                )
+                for position, line in enumerate(snapshot.lines)
+            ]
+        OrderLine.objects.bulk_create([line for group in lines.values() for line in group])
+        if hook is not None:
+            for number, snapshot in wanted.items():
+                hook(rows[number], snapshot)
+        states: dict[int, dict[str, OrderSkuState]] = defaultdict(dict)
+        for state in OrderSkuState.objects.select_for_update().filter(order_id__in=ids):
+            states[state.order_id][state.sku_id] = state
+        to_record: list[tuple[str, str, int, dict[str, Any]]] = []
+        changed: list[OrderSkuState] = []
+        for number, row in rows.items():
+            for state, events in _converge_plan(row, _targets(row, lines[number]), states[row.pk]):
+                if events:
+                    changed.append(state)
+                for position, event in enumerate(events):
+                    to_record.append((event["sku_id"], number, position, event))
+        recorded: dict[str, int] = dict.fromkeys(wanted, 0)
+        for _sku, number, _position, event in sorted(to_record, key=lambda item: item[:3]):
+            event_record(**event)
+            recorded[number] += 1
+        OrderSkuState.objects.bulk_create([state for state in changed if state.pk is None])
+        OrderSkuState.objects.bulk_update(
+            [state for state in changed if state.pk is not None],
+            ["taken", "events", "confirmed_recorded"],
+        )
     return recorded
 
 
@@ -460,21 +578,48 @@ def _apply_batch(
         else {}
     )
     unchanged: list[str] = []
+    changed: dict[str, OrderSnapshot] = {}
     for snapshot in batch:
         if snapshot.missing:
             log.say("order %s: not found on the platform", snapshot.number)
             log.add("not_found")
-            continue
-        if digests.get(snapshot.number) == snapshot_digest(snapshot):
+        elif digests.get(snapshot.number) == snapshot_digest(snapshot):
             unchanged.append(snapshot.number)
-            continue
-        events, problem = _apply_or_quarantine(store, snapshot, matcher, now, adapter)
-        if problem is not None:
+        elif (problem := snapshot_problem(snapshot)) is not None:
+            quarantine_record(store=store, snapshot=snapshot, reason=problem)
             log.add("quarantined")
             log.say("order %s set aside: %s", snapshot.number, problem)
-            continue
-        log.add("orders")
-        log.add("events", events)
+        else:
+            changed[snapshot.number] = snapshot
+    applied: dict[str, int] | None = None
+    if len(changed) > 1:
+        try:
+            applied = orders_apply(
+                store=store,
+                snapshots=list(changed.values()),
+                matcher=matcher,
+                now=now,
+                adapter=adapter,
+            )
+        except (LeaseLost, PlatformError):
+            raise
+        except Exception:  # one of them: apply each alone and set aside the one that fails
+            logger.info("batch of %d orders of %s applied one by one", len(changed), store.store_id)
+    if applied is not None:
+        QuarantinedOrder.objects.filter(
+            store=store, order_number__in=list(applied), status=QuarantinedOrder.Status.OPEN
+        ).update(status=QuarantinedOrder.Status.RESOLVED, closed_at=now)
+        log.add("orders", len(applied))
+        log.add("events", sum(applied.values()))
+    else:
+        for snapshot in changed.values():
+            events, problem = _apply_or_quarantine(store, snapshot, matcher, now, adapter)
+            if problem is not None:
+                log.add("quarantined")
+                log.say("order %s set aside: %s", snapshot.number, problem)
+                continue
+            log.add("orders")
+            log.add("events", events)
     if unchanged:
         Order.objects.filter(store=store, order_number__in=unchanged).update(last_seen_at=now)
         # Set aside after it applied, and back to what applied: nothing is left to do.

@@ -257,3 +257,108 @@ def test_reread_tiers_setting(text, expected):
 def test_reread_tiers_setting_refuses_nonsense(text, message):
     with pytest.raises(ImproperlyConfigured, match=message):
         _reread_tiers(text)
+
+
+# --- changed orders are applied in batches ---------------------------------------------------
+
+
+def snap(number, units=1, variant="Tshirt-RED-M"):
+    from sync.adapters import OrderLineSnapshot, OrderSnapshot
+
+    return OrderSnapshot(
+        number=number,
+        status="300",
+        ordered_at=timezone.now(),
+        lines=(
+            OrderLineSnapshot(
+                listing={"manage_number": "tshirt-red", "variant_id": variant},
+                units=units,
+                line_id=f"{number}-1",
+            ),
+        ),
+        confirmed=True,
+    )
+
+
+def test_a_batch_takes_the_same_statements_for_5_or_50_orders(engine, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rakuten.adapter import RmsBinder
+    from stores.models import Store
+    from sync.orders import orders_apply
+
+    recorded = []
+    monkeypatch.setattr("sync.orders.event_record", lambda **event: recorded.append(event))
+    store = Store.objects.get(pk=STORE)
+    matcher = RmsBinder().matcher(store)
+
+    def statements(count: int) -> int:
+        snapshots = [
+            snap(f"b{count}-{i:03d}", variant=("Tshirt-RED-M", "Tshirt-RED-L")[i % 2])
+            for i in range(count)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            events = orders_apply(
+                store=store, snapshots=snapshots, matcher=matcher, now=timezone.now()
+            )
+        assert events == {s.number: 2 for s in snapshots}  # received + confirmed
+        return len(queries.captured_queries)
+
+    assert statements(5) == statements(50)
+    # Recorded SKU by SKU (the lock order every batch keeps), each order's own in order.
+    keys = [(e["sku_id"], e["order_id"]) for e in recorded[-100:]]
+    assert keys == sorted(keys)
+    assert [e["event_type"] for e in recorded[-2:]] == [
+        EventType.ORDER_RECEIVED,
+        EventType.ORDER_CONFIRMED,
+    ]
+
+
+def test_a_batch_converges_like_single_orders_and_replays_add_nothing(engine):
+    from events.selectors import snapshot_drift
+    from rakuten.adapter import RmsBinder
+    from stores.models import Store
+    from sync.orders import orders_apply
+
+    store = Store.objects.get(pk=STORE)
+    matcher = RmsBinder().matcher(store)
+    first = [snap(f"c-{i}", units=2) for i in range(4)]
+    orders_apply(store=store, snapshots=first, matcher=matcher, now=timezone.now())
+    changed = [snap("c-0", units=1), snap("c-1", units=2), snap("c-2", units=0)]
+    for _ in range(3):
+        orders_apply(store=store, snapshots=changed, matcher=matcher, now=timezone.now())
+    assert [taken(f"c-{i}") for i in range(4)] == [-1, -2, 0, -2]
+    assert events_of("c-0") == [
+        (EventType.ORDER_RECEIVED, -2),
+        (EventType.ORDER_CONFIRMED, 0),
+        (EventType.ORDER_MODIFIED, 1),
+    ]
+    assert snapshot_drift() == []
+    assert OrderLine.objects.filter(order__order_number="c-0").get().units == 1
+
+
+def test_an_order_that_breaks_its_batch_is_set_aside_alone(engine, monkeypatch):
+    from rakuten.adapter import RmsBinder
+
+    real = RmsBinder.matcher
+
+    def matcher(self, store):
+        match = real(self, store)
+
+        def picky(listing):
+            if listing.get("variant_id") == "Tshirt-RED-L":
+                raise RuntimeError("cannot match this one")
+            return match(listing)
+
+        return picky
+
+    monkeypatch.setattr(RmsBinder, "matcher", matcher)
+    good = [engine.order(STORE, units=1) for _ in range(3)]
+    bad = engine.order(STORE, variant_id="Tshirt-RED-L", units=1)
+    run = orders_poll(store_id=STORE)
+    assert run.counts["orders"] == 3
+    assert run.counts["quarantined"] == 1
+    assert [taken(o.order_number) for o in good] == [-1, -1, -1]
+    assert QuarantinedOrder.objects.get().order_number == bad.order_number
+    assert taken(bad.order_number) == 0
