@@ -81,6 +81,7 @@ LOCAL_APPS = [
     "sync",
     "rakuten",
     "futureshop",
+    "ebay",
     "demo",
     "api",
 ]
@@ -255,6 +256,7 @@ INVENTORY_SANDBOX_HOSTS = env.list(
 INVENTORY_PLATFORMS = {
     "rakuten": "rakuten.adapter.RmsAdapter",
     "futureshop": "futureshop.adapter.FutureshopAdapter",
+    "ebay": "ebay.adapter.EbayAdapter",
 }
 
 
@@ -287,6 +289,17 @@ FUTURESHOP_FINAL_STATUSES = env.list(
 FUTURESHOP_CANCELLED_STATUSES = env.list(
     "FUTURESHOP_CANCELLED_STATUSES", default=["CANCELLED", "CANCELED"]
 )
+
+# eBay (ebay/): eBay publishes daily quotas, no rate per second; revisions of a listing a
+# day are limited (about 250): a push keeps a change pending rather than be refused.
+EBAY_TIMEOUT = (
+    env.float("EBAY_CONNECT_TIMEOUT", default=5.0),
+    env.float("EBAY_READ_TIMEOUT", default=30.0),
+)
+EBAY_RATE_LIMITS = env.json("EBAY_RATE_LIMITS", default={})
+EBAY_MAX_RETRIES = env.int("EBAY_MAX_RETRIES", default=3)
+EBAY_BACKOFF_BASE = env.float("EBAY_BACKOFF_BASE", default=1.0)
+EBAY_REVISIONS_PER_DAY = env.int("EBAY_REVISIONS_PER_DAY", default=240)
 
 # Polling: first poll starts at the time it runs (earlier orders are in the stock
 # the pool started from); later polls search from the cursor less an overlap and

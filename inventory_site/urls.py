@@ -25,4 +25,5 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("api/", include("api.urls")),
     path("purchasing/", include("purchasing.urls")),
+    path("ebay/", include("ebay.urls")),
 ]

@@ -14,6 +14,7 @@ class Store(models.Model):
     class Platform(models.TextChoices):
         RAKUTEN = "rakuten", _("Rakuten Ichiba")
         FUTURESHOP = "futureshop", _("futureshop")
+        EBAY = "ebay", _("eBay")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("active")
@@ -63,7 +64,7 @@ class Store(models.Model):
         ordering = ["store_id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(platform_type__in=["rakuten", "futureshop"]),
+                condition=Q(platform_type__in=["rakuten", "futureshop", "ebay"]),
                 name="stores_platform_valid",
             ),
             models.CheckConstraint(

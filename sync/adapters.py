@@ -48,6 +48,13 @@ class PushResult:
     # Accepted, but an earlier attempt of the same write timed out or failed on the
     # platform's side: that attempt may still be applied late, over a newer value.
     uncertain: tuple[int, ...] = ()
+    # Refused for now by a failure on the platform's side (eBay's 25001): tried again later
+    # with backoff, like a call that failed, but for these rows only.
+    retry: Mapping[int, str] = field(default_factory=dict)
+    # Not sent: the platform's own budget would refuse them (eBay's revisions a listing a
+    # day); kept pending until ``held_until`` without counting an attempt.
+    held: Mapping[int, str] = field(default_factory=dict)
+    held_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +178,19 @@ class CredentialField:
     label: StrOrPromise
     # Why a value would be refused (the store form shows it), or None; None: any value.
     check: Callable[[str], str | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """A platform account a store is connected to in a browser (eBay's consent), as the
+    store page and the dashboard show it: what it is, and the action that (re)connects it
+    (a POST to ``action_url``). ``needs_action``: the store cannot sync until it is done."""
+
+    connected: bool
+    message: StrOrPromise
+    action_url: str
+    action_label: StrOrPromise
+    needs_action: bool = False
 
 
 def batch_updates(updates: Sequence[StockUpdate], size: int) -> Iterator[Sequence[StockUpdate]]:

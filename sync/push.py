@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.db import transaction
@@ -93,8 +93,16 @@ def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:
             ),
             registration_id=Subquery(registration.values("id")),
             safety=Subquery(registration.values("safety_stock")),
+            last_pushed=Subquery(registration.values("last_pushed_quantity")),
         ).values(
-            "id", "sku_id", "attempts", "verify_after", "available", "registration_id", "safety"
+            "id",
+            "sku_id",
+            "attempts",
+            "verify_after",
+            "available",
+            "registration_id",
+            "safety",
+            "last_pushed",
         )
     )
 
@@ -128,6 +136,18 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
         _backoff(work, str(exc), now)
         return log.finish(SyncRun.Status.FAILED, str(exc))
     work = _verify(adapter, store, work, now, log)
+    if getattr(target, "skip_unchanged", False):
+        # The platform counts every write against a budget: what the store was last told
+        # (and is not waiting for a read-back) is not told again.
+        same = {
+            row["id"]
+            for row in work
+            if row["update"].quantity == row["last_pushed"] and not row["verify_after"]
+        }
+        if same:
+            _done(store, [row for row in work if row["id"] in same], now, uncertain=set())
+            log.add("unchanged", len(same))
+            work = [row for row in work if row["id"] not in same]
     status = SyncRun.Status.SUCCEEDED
     error = ""
     by_registration = {row["update"].registration_id: row for row in work}
@@ -167,6 +187,22 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
             log.say("%s refused: %s", row["sku_id"], error)
         if result.refused:
             log.add("failed", len(result.refused))
+        for registration_id, reason in result.retry.items():
+            _backoff([by_registration[registration_id]], reason, now)
+            log.say(
+                "%s: %s (tried again later)", by_registration[registration_id]["sku_id"], reason
+            )
+            log.add("deferred")
+        if result.held:
+            _hold(
+                [by_registration[registration_id] for registration_id in result.held],
+                result.held,
+                result.held_until or now,
+                now,
+            )
+            for registration_id, reason in result.held.items():
+                log.say("%s held: %s", by_registration[registration_id]["sku_id"], reason)
+            log.add("held", len(result.held))
         sent = [by_registration[registration_id] for registration_id in result.accepted]
         _done(store, sent, now, uncertain=set(result.uncertain))
         if result.uncertain:
@@ -178,7 +214,7 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
             )
         log.add("pushed", len(sent))
         log.save()  # the page's progress bar reads the run between batches
-        if result.refused:
+        if result.refused or result.retry:
             status = SyncRun.Status.PARTIAL
     if unbound_seen and status == SyncRun.Status.SUCCEEDED:
         status = SyncRun.Status.PARTIAL
@@ -248,6 +284,20 @@ def _done(
             registration.last_pushed_at = now
         StoreSku.objects.bulk_update(
             registrations.values(), ["last_pushed_quantity", "last_pushed_at"]
+        )
+
+
+def _hold(
+    rows: list[Row], reasons: Mapping[int, str], until: dt.datetime, now: dt.datetime
+) -> None:
+    """Rows the platform's own budget would refuse: pending again at ``until``, no attempt
+    counted, the reason kept on the row until then."""
+    for row in rows:
+        PendingPush.objects.filter(id=row["id"], status=PendingPush.Status.IN_PROGRESS).update(
+            status=PendingPush.Status.PENDING,
+            next_attempt_at=until,
+            last_error=reasons[row["update"].registration_id][:2000],
+            updated_at=now,
         )
 
 

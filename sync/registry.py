@@ -20,7 +20,7 @@ from .errors import PlatformNotConfigured
 if TYPE_CHECKING:
     from stores.models import Store
 
-    from .adapters import Adapter, Binder
+    from .adapters import AccountState, Adapter, Binder
 
 MSG_NO_ADAPTER = _("No adapter is configured for the platform “%(platform)s”.")
 MSG_UNREADABLE = _(
@@ -53,6 +53,13 @@ def adapter_for(store: Store) -> Adapter:
 
 def binder_for(platform: str) -> Binder:
     return adapter_class(platform).binder
+
+
+def store_account(store: Store) -> AccountState | None:
+    """The platform account the store is connected to in a browser (eBay), or None for a
+    platform whose credentials are enough."""
+    account = getattr(adapter_class(store.platform_type), "account", None)
+    return account(store) if account is not None else None
 
 
 MSG_API_URL = _(

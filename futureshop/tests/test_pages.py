@@ -139,8 +139,10 @@ def test_the_add_form_has_one_credentials_fieldset_per_platform(admin_client, st
     assert [re.search(r"platform-(\w+)$", c.strip()).group(1) for c in fieldsets] == [
         "rakuten",
         "futureshop",
+        "ebay",
     ]
     assert "sync/platform_fields.js" in html
+    assert 'name="ebay__client_secret"' in html
     assert 'name="futureshop__client_secret"' in html
     assert 'name="rakuten__service_secret"' in html
 
