@@ -38,6 +38,8 @@ trap stop EXIT INT TERM
 echo "RMS sandbox on http://127.0.0.1:$SANDBOX_PORT/ (state in var/sandbox.json)"
 echo "futureshop sandbox on http://127.0.0.1:$FS_SANDBOX_PORT/ (state in var/futureshop-sandbox.json)"
 echo "Serving on http://$HOST:$PORT/ (log in with the admin user above)"
-"$BIN/python" manage.py runserver "$HOST:$PORT" &
+# uvicorn (ASGI): the run pages stream their live logs (Server-Sent Events).
+"$BIN/python" -m uvicorn inventory_site.asgi:application --host "$HOST" --port "$PORT" \
+    --log-level warning &
 web=$!
 wait "$web"

@@ -140,6 +140,34 @@ class SyncRun(models.Model):
         return ", ".join(f"{name} {value}" for name, value in sorted(self.counts.items()))
 
 
+class RunEvent(models.Model):
+    """One line of a run's live log, in order (``seq`` from 1): appended while the run works,
+    never changed; the run page streams them (Server-Sent Events, resumed by ``seq``)."""
+
+    class Level(models.TextChoices):
+        INFO = "info", _("info")
+        WARNING = "warning", _("warning")
+        ERROR = "error", _("error")
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
+    message = models.TextField()
+
+    class Meta:
+        db_table = "sync_run_events"
+        verbose_name = _("run log line")
+        verbose_name_plural = _("run log lines")
+        ordering = ["run", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "seq"], name="sync_run_events_run_seq_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.seq} {self.message[:60]}"
+
+
 class Order(models.Model):
     """An order as its store shows it now (any platform), as its adapter's
     ``OrderSnapshot`` said. ``final``: shipped, paid or cancelled; no longer re-read on

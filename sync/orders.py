@@ -538,6 +538,10 @@ def _poll(
         if len(batch) >= APPLY_BATCH:
             _apply_batch(store, batch, matcher, now, adapter, log)
             batch = []
+            if log.cancelled():
+                # The cursor stays: the next poll reads this window again (nothing is lost).
+                log.say("stopped by staff; the next poll reads the rest")
+                return log.finish(SyncRun.Status.CANCELLED)
     _apply_batch(store, batch, matcher, now, adapter, log)
     log.add("events", unmatched_apply(store=store, matcher=matcher))
     log.add(

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
 
 from events.actors import Actor
@@ -31,6 +32,8 @@ from .registry import adapter_class, adapter_for, platforms
 from .runs import RunLog, run_job
 
 Row = dict  # a claimed outbox row: id, sku_id, attempts
+
+MSG_STOPPED = _("The push was stopped by staff before this row; it is sent by the next push.")
 
 
 def push_quantity(available: int, safety: int, maximum: int) -> int:
@@ -156,6 +159,15 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
     # Each batch's keys are read just before it goes, while the rate limiter holds the
     # call back anyway: the first call goes out after one UPDATE, one SELECT and one read.
     for batch in adapter.batches([row["update"] for row in work]):
+        if handled and log.cancelled():
+            rest = [row for row in work if row["update"].registration_id not in handled]
+            _hold(rest, dict.fromkeys(by_registration, str(MSG_STOPPED)), now, now)
+            log.say(
+                "stopped by staff after %d of %d rows; the rest stays due", len(handled), len(work)
+            )
+            log.add("deferred", len(rest))
+            status = SyncRun.Status.CANCELLED
+            break
         bound = target.binder.keys_of([update.registration_id for update in batch])
         unbound = [
             by_registration[u.registration_id] for u in batch if u.registration_id not in bound

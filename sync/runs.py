@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +30,7 @@ from stores.models import Store
 
 from .errors import PlatformError
 from .leases import job_lease, lease_extend, lease_ttl
-from .models import SyncRun
+from .models import RunEvent, SyncRun
 
 logger = logging.getLogger("sync.runs")
 
@@ -97,10 +98,31 @@ class RunLog:
         if not lease_extend(self.run.lease_key, self.run.lease_token):
             raise LeaseLost(str(MSG_LEASE_LOST))
 
+    seq: int | None = None  # the last line of the live log written (read on first use)
+
     def say(self, message: str, *args: Any) -> None:
-        text = message % args if args else message
-        self.lines.append(f"{timezone.now():%H:%M:%S} {text}")
-        logger.info("%s %s: %s", self.run.kind, self.run.store_id, text)
+        self.emit(RunEvent.Level.INFO, message % args if args else message)
+
+    def warn(self, message: str, *args: Any) -> None:
+        self.emit(RunEvent.Level.WARNING, message % args if args else message)
+
+    def emit(self, level: str, text: str) -> None:
+        """One line of the live log (the run page streams it at once) and of the run's text."""
+        now = timezone.now()
+        self.lines.append(f"{now:%H:%M:%S} {text}")
+        logger.log(
+            logging.WARNING if level != RunEvent.Level.INFO else logging.INFO,
+            "%s %s: %s",
+            self.run.kind,
+            self.run.store_id,
+            text,
+        )
+        if self.run.pk is None:
+            return
+        if self.seq is None:
+            self.seq = RunEvent.objects.filter(run=self.run).aggregate(m=Max("seq"))["m"] or 0
+        self.seq += 1
+        RunEvent.objects.create(run=self.run, seq=self.seq, at=now, level=level, message=text)
 
     def save(self, **fields: Any) -> None:
         if fields.get("finished_at") is None:
@@ -112,6 +134,12 @@ class RunLog:
         self.run.save()
 
     def finish(self, status: str, error: str = "") -> SyncRun:
+        counts = ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items()))
+        label = str(SyncRun.Status(status).label) if status in SyncRun.Status.values else status
+        self.emit(
+            RunEvent.Level.ERROR if error else RunEvent.Level.INFO,
+            f"{label}" + (f" ({counts})" if counts else "") + (f": {error}" if error else ""),
+        )
         self.save(status=status, error=error[:2000], finished_at=timezone.now())
         return self.run
 

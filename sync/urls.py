@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import live, views
 
 app_name = "sync"
 urlpatterns = [
@@ -13,4 +13,8 @@ urlpatterns = [
     path("stores/<str:store_id>/sku-sync/", views.store_sku_sync, name="sku_sync"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run_cancel"),
     path("runs/<int:run_id>.json", views.run_progress, name="run_progress"),
+    # The live log of a run: its page, its Server-Sent Events, and ?after=N as JSON.
+    path("runs/<int:run_id>/", live.run_page, name="run"),
+    path("runs/<int:run_id>/events/", live.run_stream, name="run_stream"),
+    path("runs/<int:run_id>/events.json", live.run_events, name="run_events"),
 ]

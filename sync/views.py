@@ -23,7 +23,7 @@ from .catalog import sku_sync_start
 from .models import QuarantinedOrder, SyncRun
 from .orders import poll_start
 from .push import failed_syncs_retry, push_all_start
-from .registry import binder_for, platforms
+from .registry import binder_for, platforms, store_account
 from .selectors import latest_runs, oversell_count, store_health, store_rows
 from .services import quarantine_dismiss, quarantine_retry, store_auth_test
 
@@ -82,6 +82,8 @@ def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
         .exclude(kind=SyncRun.Kind.IMPORT)
         .order_by("started_at"),
         can_run=request.user.has_perm(RUN_SYNC),
+        account=store_account(store),
+        can_change_store=request.user.has_perm("stores.change_store"),
     )
     return render(request, "sync/store.html", context)
 
@@ -127,6 +129,8 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(SyncRun, pk=run_id)
     SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(cancel_requested=True)
     messages.info(request, _("The run will stop after its current page."))
+    if request.POST.get("back") == "run":
+        return redirect("sync:run", run_id=run.pk)
     return redirect("sync:store", store_id=run.store_id)
 
 

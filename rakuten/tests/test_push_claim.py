@@ -76,3 +76,17 @@ def test_a_push_of_many_rows_sends_every_bound_one_and_fails_the_unbound(engine,
     assert engine.shown(STORE, "bulk-0001", "bulk") == 0
     upserts = engine.sandbox.calls_matching(shop_id=STORE, endpoint="inventory.bulk_upsert")
     assert [len(call.body["inventories"]) for call in upserts] == [400, COUNT + 2 - 400]
+
+
+def test_a_push_stopped_by_staff_keeps_the_rest_due(engine, many, monkeypatch):
+    """STOP between batches: what was not sent stays due, with why, no attempt counted."""
+    monkeypatch.setattr(RunLog, "cancelled", lambda self: True)
+    run = push_run(store_id=STORE)
+    assert run.status == SyncRun.Status.CANCELLED
+    assert run.counts["pushed"] == 400
+    left = PendingPush.objects.filter(store=many, status=PendingPush.Status.PENDING)
+    assert left.count() + run.counts.get("failed", 0) == COUNT + 3 - 400
+    assert set(left.values_list("attempts", flat=True)) == {0}
+    assert all("stopped by staff" in error for error in left.values_list("last_error", flat=True))
+    assert all(at <= timezone.now() for at in left.values_list("next_attempt_at", flat=True))
+    assert "stopped by staff after 400" in run.log

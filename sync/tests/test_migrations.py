@@ -38,11 +38,12 @@ OUR_APPS = {
     "rakuten",
     "sync",
     "futureshop",
+    "ebay",
     "api",
     "purchasing",
 }
 # Apps the previous release did not have: unapplied entirely to go back to it.
-NEW_APPS = [("sync", None), ("futureshop", None), ("purchasing", None)]
+NEW_APPS = [("sync", None), ("futureshop", None), ("ebay", None), ("purchasing", None)]
 
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
@@ -227,6 +228,8 @@ VIEWER_GAINS = {
     ("rakuten", "view_rakutenorderconfirmation"),
     ("sync", "view_syncrun"),
     ("futureshop", "view_futureshopbinding"),
+    ("ebay", "view_ebaybinding"),
+    ("ebay", "view_ebaylisting"),
     ("purchasing", "view_officialaccount"),
     ("purchasing", "view_purchasing"),
     ("purchasing", "view_inventoryitem"),
