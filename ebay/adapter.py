@@ -33,6 +33,7 @@ from sync.adapters import (
     PollWindow,
     PushResult,
     StockUpdate,
+    StoreAction,
     batch_updates,
 )
 
@@ -60,6 +61,13 @@ MSG_RECONNECT = _("eBay refused the connection (%(error)s): connect the eBay acc
 MSG_RECONNECT_BUTTON = _("Reconnect eBay account")
 MSG_CONNECTED = _(
     "Connected to eBay on %(date)s by %(user)s; the seller's consent ends on %(ends)s."
+)
+
+MSG_READ_INVENTORY = _("Read eBay inventory")
+MSG_READ_INVENTORY_HELP = _("Every inventory item of the seller, 200 a page (no prices kept).")
+MSG_READ_OFFERS = _("Read eBay offers")
+MSG_READ_OFFERS_HELP = _(
+    "The offers of every SKU the inventory read found; published ones become the offers pushes set."
 )
 
 OFFER_ID = re.compile(r"^[0-9A-Za-z_-]{1,40}$")
@@ -368,7 +376,7 @@ class EbayAdapter:
     def auth_test(self) -> AuthResult:
         """A refresh of the seller's token: eBay accepts the app keys and the consent."""
         try:
-            self.client.token()
+            self.client.token(fresh=True)
         except EbayAuthError as exc:
             if exc.reconnect:
                 EbayConnection.objects.filter(store=self.store).update(
@@ -419,7 +427,7 @@ class EbayAdapter:
     def listings(self, *, on_total: Callable[[int], None] | None = None) -> Iterator[CatalogPage]:
         """getInventoryItems (200 a page, following ``next``) and each SKU's offers."""
         told = False
-        for _url, page in self.client.inventory_pages():
+        for _url, page, _next in self.client.inventory_pages():
             if not told and on_total is not None and page.total is not None:
                 on_total(page.total)
                 told = True
@@ -478,6 +486,24 @@ class EbayAdapter:
             action_label=MSG_RECONNECT_BUTTON,
             needs_action=connection.refresh_ends_soon,
         )
+
+    @classmethod
+    def actions(cls, store: Store) -> list[StoreAction]:
+        """The seed's inventory and offers reads, each a run with its live log."""
+        from django.urls import reverse
+
+        return [
+            StoreAction(
+                MSG_READ_INVENTORY,
+                reverse("ebay:catalog", args=[store.store_id, "inventory"]),
+                MSG_READ_INVENTORY_HELP,
+            ),
+            StoreAction(
+                MSG_READ_OFFERS,
+                reverse("ebay:catalog", args=[store.store_id, "offers"]),
+                MSG_READ_OFFERS_HELP,
+            ),
+        ]
 
     # --- follow-ups: eBay has none ------------------------------------------------------------
 

@@ -280,14 +280,16 @@ class EbayClient:
         if self._on_token is not None:
             self._on_token(grant.access_token, self._access_expires)
 
-    def token(self) -> str:
-        """A valid access token, refreshed when there is none or it ends within 5 minutes.
+    def token(self, *, fresh: bool = False) -> str:
+        """A valid access token, refreshed when there is none, it ends within 5 minutes, or
+        ``fresh`` (the auth test: eBay must take the app keys and the refresh token now).
 
-        Also the auth test: EbayAuthError (``reconnect``) when eBay refuses the refresh token."""
+        EbayAuthError (``reconnect``) when eBay refuses the refresh token."""
         with self._token_lock:
             margin = dt.timedelta(seconds=TOKEN_MARGIN)
             if (
-                self._access_token
+                not fresh
+                and self._access_token
                 and self._access_expires is not None
                 and self._clock() + margin < self._access_expires
             ):
@@ -524,16 +526,18 @@ class EbayClient:
 
     def inventory_pages(
         self, *, limit: int = INVENTORY_PAGE_MAX, start_url: str | None = None
-    ) -> Iterator[tuple[str, Page]]:
-        """getInventoryItems, page by page: (the page's own address, the page). A run that
-        stopped resumes from the address of the page it had not finished."""
+    ) -> Iterator[tuple[str, Page, str | None]]:
+        """getInventoryItems, page by page: (the page's address, the page, the next page's
+        address or None). A run that stopped resumes from the address of a page it had not
+        finished (checked to be eBay's, like every ``next``)."""
         if not 1 <= limit <= INVENTORY_PAGE_MAX:
             raise EbayRequestInvalid("limit must be between 1 and 200.", endpoint="inventory.list")
-        url = start_url or self._url("inventory.list", query={"limit": str(limit)})
+        seen: set[str] = set()
         if start_url is not None:
-            self._follow("inventory.list", "", start_url, set())
-        seen = {url}
-        current: str | None = url
+            current: str | None = self._follow("inventory.list", self.base_url, start_url, seen)
+        else:
+            current = self._url("inventory.list", query={"limit": str(limit)})
+            seen.add(current)
         while current:
             response = self._send("inventory.list", url=current)
             page = self._read(
@@ -541,10 +545,13 @@ class EbayClient:
                 response,
                 lambda body: parse.page(body, "inventoryItems", parse.inventory_item),
             )
-            yield current, page
-            if not page.next_url or not page.entries:
-                return
-            current = self._follow("inventory.list", current, page.next_url, seen)
+            following = (
+                self._follow("inventory.list", current, page.next_url, seen)
+                if page.next_url and page.entries
+                else None
+            )
+            yield current, page, following
+            current = following
 
     def inventory_items(self, skus: Sequence[str]) -> dict[str, InventoryItem]:
         """bulkGetInventoryItem, 25 SKUs a call: the items eBay has (unknown SKUs left out)."""

@@ -7,4 +7,5 @@ app_name = "ebay"
 urlpatterns = [
     path("connect/<str:store_id>/", views.connect, name="connect"),
     path("callback/", views.callback, name="callback"),
+    path("stores/<str:store_id>/read/<str:part>/", views.catalog, name="catalog"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from events.actors import Actor
 from stores.models import Store
 
+from .catalog import PARTS, catalog_start
 from .errors import EbayError
 from .services import connect_code, consent_pending, consent_start
 
@@ -58,3 +59,15 @@ def callback(request: HttpRequest) -> HttpResponse:
         return redirect("sync:store", store_id=store.store_id)
     messages.success(request, _("The eBay account is connected."))
     return redirect("sync:store", store_id=store.store_id)
+
+
+@require_POST
+@staff_member_required
+@permission_required("sync.run_sync", raise_exception=True)
+def catalog(request: HttpRequest, store_id: str, part: str) -> HttpResponse:
+    """Start reading the seller's inventory or offers; the run page shows it live."""
+    store = get_object_or_404(Store, pk=store_id, platform_type=Store.Platform.EBAY)
+    if part not in PARTS:
+        raise Http404
+    run = catalog_start(store_id=store.store_id, part=part, actor=Actor.from_request(request))
+    return redirect("sync:run", run_id=run.pk)

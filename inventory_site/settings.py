@@ -300,6 +300,10 @@ EBAY_RATE_LIMITS = env.json("EBAY_RATE_LIMITS", default={})
 EBAY_MAX_RETRIES = env.int("EBAY_MAX_RETRIES", default=3)
 EBAY_BACKOFF_BASE = env.float("EBAY_BACKOFF_BASE", default=1.0)
 EBAY_REVISIONS_PER_DAY = env.int("EBAY_REVISIONS_PER_DAY", default=240)
+# An offers read tries the SKUs eBay failed on again at the end: this many rounds, the
+# first after this pause, doubling.
+EBAY_SKU_RETRY_ROUNDS = env.int("EBAY_SKU_RETRY_ROUNDS", default=2)
+EBAY_SKU_RETRY_SECONDS = env.float("EBAY_SKU_RETRY_SECONDS", default=5.0)
 
 # Polling: first poll starts at the time it runs (earlier orders are in the stock
 # the pool started from); later polls search from the cursor less an overlap and

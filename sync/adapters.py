@@ -193,6 +193,15 @@ class AccountState:
     needs_action: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class StoreAction:
+    """A platform's own job a store page offers (a POST to ``url``; needs ``run_sync``)."""
+
+    label: StrOrPromise
+    url: str
+    help: StrOrPromise = ""
+
+
 def batch_updates(updates: Sequence[StockUpdate], size: int) -> Iterator[Sequence[StockUpdate]]:
     """``size`` updates per call, in their order (a platform that counts rows)."""
     for start in range(0, len(updates), size):

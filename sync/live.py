@@ -31,7 +31,9 @@ HEARTBEAT_SECONDS = 15.0
 # A stream ends after this long; the browser reconnects and resumes from its last id.
 STREAM_SECONDS = 600.0
 # Kinds a person may stop: their work checks for a stop between pages, SKUs and batches.
-STOPPABLE = frozenset({SyncRun.Kind.SKU_SYNC, SyncRun.Kind.PUSH, SyncRun.Kind.POLL})
+STOPPABLE = frozenset(
+    {SyncRun.Kind.SKU_SYNC, SyncRun.Kind.PUSH, SyncRun.Kind.POLL, SyncRun.Kind.CATALOG}
+)
 
 
 def _event(row: RunEvent) -> dict:

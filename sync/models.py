@@ -57,6 +57,8 @@ class SyncRun(models.Model):
         SKU_SYNC = "sku_sync", _("SKU sync")
         RECONCILE = "reconcile", _("reconcile")
         IMPORT = "import", _("stock import")
+        # A platform's own reading of its catalogue into its tables (eBay inventory, offers).
+        CATALOG = "catalog", _("catalogue read")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("running")
@@ -94,7 +96,15 @@ class SyncRun(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(
-                    kind__in=["poll", "push", "confirm", "sku_sync", "reconcile", "import"]
+                    kind__in=[
+                        "poll",
+                        "push",
+                        "confirm",
+                        "sku_sync",
+                        "reconcile",
+                        "import",
+                        "catalog",
+                    ]
                 ),
                 name="sync_runs_kind_valid",
             ),

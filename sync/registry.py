@@ -20,7 +20,7 @@ from .errors import PlatformNotConfigured
 if TYPE_CHECKING:
     from stores.models import Store
 
-    from .adapters import AccountState, Adapter, Binder
+    from .adapters import AccountState, Adapter, Binder, StoreAction
 
 MSG_NO_ADAPTER = _("No adapter is configured for the platform “%(platform)s”.")
 MSG_UNREADABLE = _(
@@ -53,6 +53,12 @@ def adapter_for(store: Store) -> Adapter:
 
 def binder_for(platform: str) -> Binder:
     return adapter_class(platform).binder
+
+
+def store_actions(store: Store) -> list[StoreAction]:
+    """The platform's own jobs the store page offers (eBay: read inventory, read offers)."""
+    actions = getattr(adapter_class(store.platform_type), "actions", None)
+    return list(actions(store)) if actions is not None else []
 
 
 def store_account(store: Store) -> AccountState | None:

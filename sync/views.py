@@ -23,7 +23,7 @@ from .catalog import sku_sync_start
 from .models import QuarantinedOrder, SyncRun
 from .orders import poll_start
 from .push import failed_syncs_retry, push_all_start
-from .registry import binder_for, platforms, store_account
+from .registry import binder_for, platforms, store_account, store_actions
 from .selectors import latest_runs, oversell_count, store_health, store_rows
 from .services import quarantine_dismiss, quarantine_retry, store_auth_test
 
@@ -83,6 +83,7 @@ def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
         .order_by("started_at"),
         can_run=request.user.has_perm(RUN_SYNC),
         account=store_account(store),
+        actions=store_actions(store),
         can_change_store=request.user.has_perm("stores.change_store"),
     )
     return render(request, "sync/store.html", context)
