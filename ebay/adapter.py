@@ -74,7 +74,6 @@ OFFER_ID = re.compile(r"^[0-9A-Za-z_-]{1,40}$")
 KEYS = ("ebay_sku", "offer_ids", "marketplace_id")
 CANCELED = "CANCELED"
 FULFILLED = "FULFILLED"
-PAID = frozenset({"PAID", "PARTIALLY_REFUNDED"})
 
 
 def _clean(value: object) -> str:
@@ -217,7 +216,8 @@ def order_snapshot(order: Order) -> OrderSnapshot:
         ),
         final=cancelled or order.fulfillment_status == FULFILLED,
         cancelled=cancelled,
-        confirmed=not cancelled and order.payment_status in PAID,
+        # eBay has no acceptance step (an order is placed paid): no ORDER_CONFIRMED.
+        confirmed=False,
     )
 
 
@@ -239,8 +239,6 @@ class EbayAdapter:
     batch_size: ClassVar[int] = BULK_UPDATE_MAX
     quantity_max: ClassVar[int] = QUANTITY_MAX
     unbound_message: ClassVar[str] = MSG_NOT_MAPPED
-    # A revision costs eBay's daily budget: a quantity the store was last told is not sent.
-    skip_unchanged: ClassVar[bool] = True
 
     def __init__(self, store: Store, client: EbayClient) -> None:
         self.store = store

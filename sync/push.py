@@ -96,7 +96,6 @@ def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:
             ),
             registration_id=Subquery(registration.values("id")),
             safety=Subquery(registration.values("safety_stock")),
-            last_pushed=Subquery(registration.values("last_pushed_quantity")),
         ).values(
             "id",
             "sku_id",
@@ -105,7 +104,6 @@ def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:
             "available",
             "registration_id",
             "safety",
-            "last_pushed",
         )
     )
 
@@ -139,18 +137,6 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
         _backoff(work, str(exc), now)
         return log.finish(SyncRun.Status.FAILED, str(exc))
     work = _verify(adapter, store, work, now, log)
-    if getattr(target, "skip_unchanged", False):
-        # The platform counts every write against a budget: what the store was last told
-        # (and is not waiting for a read-back) is not told again.
-        same = {
-            row["id"]
-            for row in work
-            if row["update"].quantity == row["last_pushed"] and not row["verify_after"]
-        }
-        if same:
-            _done(store, [row for row in work if row["id"] in same], now, uncertain=set())
-            log.add("unchanged", len(same))
-            work = [row for row in work if row["id"] not in same]
     status = SyncRun.Status.SUCCEEDED
     error = ""
     by_registration = {row["update"].registration_id: row for row in work}

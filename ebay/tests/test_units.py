@@ -144,7 +144,7 @@ def test_orders_map_to_snapshots():
         ),
     )
     snapshot = order_snapshot(order)
-    assert (snapshot.final, snapshot.cancelled, snapshot.confirmed) == (False, False, True)
+    assert (snapshot.final, snapshot.cancelled, snapshot.confirmed) == (False, False, False)
     assert snapshot.status == "NOT_STARTED/NONE_REQUESTED"
     assert [(line.listing["ebay_sku"], line.units, line.line_id) for line in snapshot.lines] == [
         ("Tshirt-RED", 2, "L1"),
