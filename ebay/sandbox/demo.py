@@ -31,7 +31,7 @@ DEMO_ITEMS: list[dict[str, Any]] = [
         "sku": "CE1111",
         "title": "Test item",
         "quantity": 100,
-        "offers": [{"availableQuantity": 100, "price": "12.00"}],
+        "offers": [{"offerId": "7001000001", "availableQuantity": 100, "price": "12.00"}],
     },
     {
         "sku": "Tshirt-RED-M",
@@ -39,6 +39,7 @@ DEMO_ITEMS: list[dict[str, Any]] = [
         "quantity": 25,
         "offers": [
             {
+                "offerId": "7001000005",
                 "availableQuantity": 25,
                 "price": "24.00",
                 "listingId": DEMO_TSHIRT_LISTING,
@@ -52,6 +53,7 @@ DEMO_ITEMS: list[dict[str, Any]] = [
         "quantity": 12,
         "offers": [
             {
+                "offerId": "7001000006",
                 "availableQuantity": 12,
                 "price": "24.00",
                 "listingId": DEMO_TSHIRT_LISTING,
@@ -64,7 +66,7 @@ DEMO_ITEMS: list[dict[str, Any]] = [
         "title": "Mug white 350 ml",
         "quantity": 40,
         "offers": [
-            {"availableQuantity": 39, "price": "15.00"},
+            {"offerId": "7001000002", "availableQuantity": 39, "price": "15.00"},
             {"format": "AUCTION", "price": "5.00"},
         ],
     },
@@ -72,13 +74,13 @@ DEMO_ITEMS: list[dict[str, Any]] = [
         "sku": "Towel-NAVY",
         "title": "Imabari towel navy",
         "quantity": 3,
-        "offers": [{"availableQuantity": 3, "price": "30.00"}],
+        "offers": [{"offerId": "7001000003", "availableQuantity": 3, "price": "30.00"}],
     },
     {
         "sku": "Bag-BLACK",
         "title": "Tote bag black",
         "quantity": 8,
-        "offers": [{"availableQuantity": 8, "price": "40.00"}],
+        "offers": [{"offerId": "7001000004", "availableQuantity": 8, "price": "40.00"}],
     },
 ]
 

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from ebay.sandbox import demo as ebay_demo
 from events.actors import Actor
 from futureshop.sandbox import demo as futureshop_demo
 from rakuten.sandbox.demo import DEMO_SHOPS, SANDBOX_URL
@@ -32,6 +33,8 @@ DEMO_SKUS = [
 
 # One futureshop store beside the Rakuten ones, pointed at `futureshop_sandbox --demo`.
 FUTURESHOP_STORE = ("demo-futureshop", "Demo futureshop store")
+# And one eBay store, pointed at `ebay_sandbox --demo` (connected by `ebay_demo_connect`).
+EBAY_STORE = ("demo-ebay", "Demo eBay store")
 
 
 class Command(BaseCommand):
@@ -83,6 +86,7 @@ class Command(BaseCommand):
                             actor=actor,
                         )
             self._futureshop(actor)
+            self._ebay(actor)
         password = password or secrets.token_urlsafe(12)
         user, _created = get_user_model().objects.get_or_create(
             username=username, defaults={"is_staff": True, "is_superuser": True}
@@ -126,3 +130,35 @@ class Command(BaseCommand):
                     horizontal_no=sku.get("horizontalNo", ""),
                     actor=actor,
                 )
+
+    def _ebay(self, actor: Actor) -> None:
+        """The eBay store, registered for every demo SKU its demo seller sells, bound to
+        each SKU's fixed-price offers (the auction of the mug is not told a quantity)."""
+        store_id, name = EBAY_STORE
+        if not Store.objects.filter(pk=store_id).exists():
+            store_create(
+                store_id=store_id,
+                store_name=name,
+                platform_type=Store.Platform.EBAY,
+                api_config={"base_url": ebay_demo.SANDBOX_URL, "poll_interval_minutes": 1},
+                credentials={
+                    "client_id": ebay_demo.DEMO_CLIENT_ID,
+                    "client_secret": ebay_demo.DEMO_CLIENT_SECRET,
+                    "ru_name": ebay_demo.DEMO_RU_NAME,
+                },
+                actor=actor,
+            )
+        for item in ebay_demo.DEMO_ITEMS:
+            code = item["sku"]
+            if not Sku.objects.filter(pk=code.lower()).exists():
+                continue
+            if StoreSku.objects.filter(store_id=store_id, sku_id=code.lower()).exists():
+                continue
+            offers = [o["offerId"] for o in item["offers"] if o.get("format") != "AUCTION"]
+            store_sku_register(
+                store_id=store_id,
+                sku_id=code,
+                ebay_sku=code,
+                offer_ids=",".join(offers),
+                actor=actor,
+            )
