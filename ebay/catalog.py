@@ -37,6 +37,7 @@ from .types import InventoryItem, Offer
 
 PARTS = ("inventory", "offers")
 STORE_CHUNK = 50
+PROGRESS_EVERY = 10  # SKUs between two lines of an offers read's live log
 PART_NUMBER_ASPECTS = ("MPN", "Manufacturer Part Number", "Part Number")
 MODEL_ASPECTS = ("Model",)
 RESUMABLE = (SyncRun.Status.CANCELLED, SyncRun.Status.INTERRUPTED, SyncRun.Status.FAILED)
@@ -244,7 +245,7 @@ def _offers(store: Store, log: RunLog) -> SyncRun:
     log.run.details = {**log.run.details, "total": len(wanted) + log.counts.get("stored", 0)}
     log.say("%d SKUs to read offers of", len(wanted))
     failed: list[str] = []
-    for sku in wanted:
+    for done, sku in enumerate(wanted, start=1):
         if log.cancelled():
             return _stopped(log, "between SKUs")
         try:
@@ -259,6 +260,8 @@ def _offers(store: Store, log: RunLog) -> SyncRun:
             log.add("fetched", len(offers))
             log.add("stored")
         _keep_resume(log, {"after": sku, "stored": log.counts.get("stored", 0)})
+        if done % PROGRESS_EVERY == 0:
+            log.say("%d of %d SKUs read (last %s)", done, len(wanted), sku)
     delay = settings.EBAY_SKU_RETRY_SECONDS
     for round_ in range(1, settings.EBAY_SKU_RETRY_ROUNDS + 1):
         if not failed:

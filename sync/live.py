@@ -20,6 +20,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import RunEvent, SyncRun
@@ -37,7 +38,12 @@ STOPPABLE = frozenset(
 
 
 def _event(row: RunEvent) -> dict:
-    return {"seq": row.seq, "at": row.at.isoformat(), "level": row.level, "message": row.message}
+    return {
+        "seq": row.seq,
+        "at": timezone.localtime(row.at).isoformat(),  # the page shows the site's time
+        "level": row.level,
+        "message": row.message,
+    }
 
 
 def _after(value: str | None) -> int:

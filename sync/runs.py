@@ -131,7 +131,11 @@ class RunLog:
         self.run.log = "\n".join(self.lines[-500:])
         for name, value in fields.items():
             setattr(self.run, name, value)
-        self.run.save()
+        if self.run.pk is None:
+            self.run.save()
+            return
+        # Never the whole row: a STOP (cancel_requested) written by a page meanwhile stays.
+        self.run.save(update_fields=["counts", "log", "details", *fields])
 
     def finish(self, status: str, error: str = "") -> SyncRun:
         counts = ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items()))

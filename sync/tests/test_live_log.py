@@ -153,3 +153,12 @@ def test_the_stream_follows_a_running_run_until_it_ends(async_client, run, monke
     assert seen[1] == ": still running\n\n"
     assert '"message": "now"' in seen[2]
     assert any("event: end" in chunk and "cancelled" in chunk for chunk in seen)
+
+
+def test_a_stop_written_while_the_run_saves_its_counts_is_kept(run):
+    log = RunLog(run)
+    SyncRun.objects.filter(pk=run.pk).update(cancel_requested=True)  # the STOP button
+    log.add("stored", 5)
+    log.save()
+    assert log.cancelled()
+    assert SyncRun.objects.get(pk=run.pk).counts == {"stored": 5}
