@@ -98,11 +98,11 @@ ENDPOINTS: dict[str, Endpoint] = {
 # second: these keep well inside them; EBAY_RATE_LIMITS overrides any of them.
 DEFAULT_RATE_LIMITS: dict[str, float] = {
     "token": 1.0,
-    "inventory.list": 5.0,
-    "inventory.get": 5.0,
-    "inventory.bulk_get": 5.0,
-    "offer.list": 5.0,
-    "stock.bulk_update": 5.0,
+    "inventory.list": 10.0,
+    "inventory.get": 10.0,
+    "inventory.bulk_get": 10.0,
+    "offer.list": 10.0,
+    "stock.bulk_update": 10.0,
     "order.search": 1.0,
     "order.get": 1.0,
 }

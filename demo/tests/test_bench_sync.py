@@ -96,3 +96,28 @@ def test_rakuten_stays_the_default_platform():
         r"wall [\d.]+ s = [\d.]+ x the bound of 2 s, 0 wrong quantities",
         out,
     ), out
+
+
+def test_ebay_full_push_and_latency():
+    out = bench_sync(
+        "--platform",
+        "ebay",
+        "--skus",
+        "60",
+        "--minutes",
+        "3",
+        "--stores",
+        "2",
+        "--orders-per-hour",
+        "120",
+    )
+    assert "platform: ebay" in out
+    push = re.search(
+        r"full push: ([\d,]+) SKUs, (\d+) calls \(ceil\(N/25\) = (\d+) at 10/s\), "
+        r"(\d+) answered 429, wall [\d.]+ s = [\d.]+ x the bound of [\d.]+ s, "
+        r"(\d+) wrong quantities",
+        out,
+    )
+    assert push, out
+    assert push.groups() == ("60", "3", "3", "0", "0")
+    assert "latency: all 2 stores show what the pool holds" in out

@@ -171,6 +171,31 @@ class Order:
     cancelled_at: dt.datetime | None = None
 
 
+class OfferBook(dict):
+    """offer id -> Offer, with an index by SKU (a seller of 20,000 SKUs answers a bulk
+    update without scanning every offer for each entry)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._by_sku: dict[str, list[Offer]] | None = None
+
+    def __setitem__(self, key: str, value: Offer) -> None:
+        super().__setitem__(key, value)
+        self._by_sku = None
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._by_sku = None
+
+    def of_sku(self, sku: str) -> list[Offer]:
+        if self._by_sku is None:
+            index: dict[str, list[Offer]] = {}
+            for offer in self.values():
+                index.setdefault(offer.sku, []).append(offer)
+            self._by_sku = index
+        return list(self._by_sku.get(sku, ()))
+
+
 @dataclass
 class Seller:
     """An eBay account that sells: its inventory, offers, orders and listing revisions."""
@@ -178,7 +203,7 @@ class Seller:
     username: str
     marketplaces: list[str] = field(default_factory=lambda: ["EBAY_US"])
     items: dict[str, Item] = field(default_factory=dict)
-    offers: dict[str, Offer] = field(default_factory=dict)
+    offers: dict[str, Offer] = field(default_factory=OfferBook)
     orders: dict[str, Order] = field(default_factory=dict)
     # listing id -> [eBay calendar day (ISO date), revisions that day]
     revisions: dict[str, list[Any]] = field(default_factory=dict)
@@ -191,6 +216,8 @@ class Seller:
         return self.username
 
     def offers_of(self, sku: str) -> list[Offer]:
+        if isinstance(self.offers, OfferBook):
+            return self.offers.of_sku(sku)
         return [offer for offer in self.offers.values() if offer.sku == sku]
 
 

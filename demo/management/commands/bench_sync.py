@@ -3,14 +3,15 @@
 1. Full push of N SKUs to one store: calls, 429s and wall time against the rate-limit
    bound. Rakuten: ceil(N/400) seconds (bulk-upsert: 400 rows, 1 call/s). futureshop:
    ceil(products/100) inventory updates at the client's rate (1 call/s), over a catalogue
-   of variation products of 1 to 9 SKUs.
+   of variation products of 1 to 9 SKUs. eBay: ceil(N/25) bulkUpdatePriceQuantity calls
+   at the client's rate (10 calls/s; the sandbox allows 20).
 2. Order-to-other-store latency over a simulated hour of orders at a 1-minute poll
    interval: from the moment a buyer orders in one store to the moment the other stores
-   have been told the new stock. `--platform mixed` alternates Rakuten and futureshop
-   stores, so an order in either platform must reach the other's stores.
+   have been told the new stock. `--platform mixed` alternates Rakuten, futureshop and
+   eBay stores, so an order in any platform must reach the others' stores.
 
-`--platform` picks the kit (rakuten.bench or futureshop.bench): the platform apps may not
-import each other, so the command lives here, above both. Runs in a scratch database it
+`--platform` picks the kit (rakuten.bench, futureshop.bench or ebay.bench): the platform
+apps may not import each other, so the command lives here, above them. Runs in a scratch database it
 creates and drops; the full push's sandbox runs as its own process, the latency part's
 sandboxes in-process on a simulated clock.
 """
@@ -31,6 +32,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
+from ebay import bench as ebay_bench
 from events.models import EventSource, EventType, InventorySnapshot, PendingPush
 from events.services import event_record
 from futureshop import bench as futureshop_bench
@@ -43,7 +45,11 @@ from sync.orders import orders_poll
 from sync.push import push_quantity, push_run, stores_with_due_pushes
 from sync.ratelimit import limiter
 
-KITS: dict[str, ModuleType] = {"rakuten": rakuten_bench, "futureshop": futureshop_bench}
+KITS: dict[str, ModuleType] = {
+    "rakuten": rakuten_bench,
+    "futureshop": futureshop_bench,
+    "ebay": ebay_bench,
+}
 MIXED = "mixed"
 LATENCY_SKUS = 50
 
@@ -66,12 +72,12 @@ class Command(BaseCommand):
             "--platform",
             choices=[*KITS, MIXED],
             default="rakuten",
-            help="The stores' platform; mixed (latency only) alternates Rakuten and futureshop.",
+            help="The stores' platform; mixed (latency only) alternates the three platforms.",
         )
         parser.add_argument(
             "--skus",
             type=int,
-            help="SKUs in the full push (Rakuten 100,000, futureshop 20,000).",
+            help="SKUs in the full push (Rakuten 100,000, futureshop and eBay 20,000).",
         )
         parser.add_argument("--orders-per-hour", type=int, default=600)
         parser.add_argument("--stores", type=int, default=3)
@@ -89,7 +95,7 @@ class Command(BaseCommand):
         if platform == MIXED and options["only"] == "push":
             raise CommandError(
                 "--platform mixed has no full push (one store of one platform): "
-                "run it with --platform rakuten or futureshop."
+                "run it with --platform rakuten, futureshop or ebay."
             )
         self.stdout.write(f"database: {connection.vendor}")
         if platform != "rakuten":
@@ -100,14 +106,14 @@ class Command(BaseCommand):
             if platform == MIXED:
                 self.stdout.write(
                     "full push: skipped for --platform mixed (a full push goes to one store "
-                    "of one platform: run it with --platform rakuten or futureshop)"
+                    "of one platform: run it with --platform rakuten, futureshop or ebay)"
                 )
             else:
                 with scratch_database("bench_sync"):
                     self._full_push(KITS[platform], skus)
         if options["only"] in (None, "latency"):
             platforms = [
-                ("rakuten", "futureshop")[i % 2] if platform == MIXED else platform
+                ("rakuten", "futureshop", "ebay")[i % 3] if platform == MIXED else platform
                 for i in range(options["stores"])
             ]
             with scratch_database("bench_sync"):
