@@ -12,8 +12,9 @@ from django.utils import timezone
 from events.models import InventoryEvent, PendingPush
 from stores.models import Store
 
+from .adapters import AccountState
 from .models import OrderLine, QuarantinedOrder, SyncRun
-from .registry import platforms
+from .registry import platforms, store_account
 
 LICENCE_WARNING = dt.timedelta(days=14)
 
@@ -30,6 +31,8 @@ class StoreHealth:
     drift: int | None
     repaired: int = 0
     quarantined: int = 0
+    # A platform account connected in a browser (eBay), when the store has one.
+    account: AccountState | None = None
 
     @property
     def licence_warning(self) -> bool:
@@ -100,6 +103,7 @@ def store_health() -> list[StoreHealth]:
             drift=reconciles[store.store_id].counts.get("drift")
             if store.store_id in reconciles
             else None,
+            account=store_account(store),
         )
         for store in stores
     ]

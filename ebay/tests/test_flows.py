@@ -276,3 +276,12 @@ def test_the_store_page_starts_a_read_and_its_run_page_follows_it(
     html = client.get(response["Location"]).content.decode()
     assert "fetched 3, stored 3" in html
     assert client.post(reverse("ebay:catalog", args=[STORE, "prices"])).status_code == 404
+
+
+def test_the_dashboard_says_which_ebay_store_must_be_reconnected(ebay_world, client, admin):
+    EbayConnection.objects.filter(store_id=STORE).update(reconnect=True, last_error="revoked")
+    html = client.get(reverse("sync:dashboard")).content.decode()
+    assert f'href="/dashboard/stores/{STORE}/#account">Reconnect eBay account</a>' in html
+    assert "eBay refused the connection (revoked)" in html
+    # The other eBay stores are connected: nothing to do there.
+    assert html.count("Reconnect eBay account") == 1
