@@ -2,20 +2,21 @@
 
 Recording an event is the most frequent write of the system and the one
 writers of the same SKU queue for, so it is a few hand-written statements
-instead of ORM calls: on PostgreSQL one statement (data-modifying CTEs)
-moves the snapshot under its row lock, inserts the event and marks the
-outbox; elsewhere the same three steps run one after another in the
-caller's transaction. Both leave exactly the same rows.
+instead of ORM calls: on PostgreSQL one prepared statement (data-modifying
+CTEs) moves the snapshot under its row lock, inserts the event and marks the
+outbox, in autocommit when the caller has no transaction (the statement is
+one, and the only round trip); elsewhere the same three steps run one after
+another in a transaction. Both leave exactly the same rows.
 """
 
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from events.models import InventoryEvent, InventorySnapshot
@@ -25,7 +26,7 @@ from events.models import InventoryEvent, InventorySnapshot
 # failing); a row being pushed or failed becomes due again, a failed one with
 # a fresh count of attempts; a row only waiting to read back an earlier write
 # becomes due now. The pusher reads the snapshot when it pushes.
-_OUTBOX_INSERT = """
+OUTBOX_UPSERT = """
 INSERT INTO pending_push (store_id, sku_id, status, attempts, next_attempt_at, last_error,
                           requested_at, created_at, updated_at)
 SELECT store_sku.store_id, store_sku.sku_id, 'pending', 0, %s, '', %s, %s, %s
@@ -59,6 +60,13 @@ _LOOKUP = (
 )
 
 
+# Django opens psycopg connections with preparing off (prepare_threshold None), and
+# psycopg then ignores prepare=True as well: the ledger's statements were parsed and
+# planned on every call. With a threshold no query reaches, exactly the statements
+# that ask (prepare=True, ours) are prepared; every other query runs as before.
+_PREPARE_ONLY_WHEN_ASKED = 2**62
+
+
 @contextmanager
 def _cursor() -> Iterator[Any]:
     """A cursor for the hot path. On PostgreSQL it binds parameters on the
@@ -71,9 +79,29 @@ def _cursor() -> Iterator[Any]:
         return
     import psycopg
 
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with connection.wrap_database_errors, psycopg.Cursor(_preparing(connection)) as cursor:
         yield cursor
+
+
+def _preparing(db: Any) -> Any:
+    """The psycopg connection of ``db``, preparing the statements that ask for it."""
+    db.ensure_connection()
+    raw = db.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
+    return raw
+
+
+def write_transaction() -> AbstractContextManager[Any]:
+    """The transaction ``apply`` runs in: the caller's if there is one (no
+    savepoint), else one of its own. On PostgreSQL in autocommit that needs
+    nothing: the write is one statement, a transaction by itself, so no BEGIN
+    and COMMIT round trips, and the server releases the snapshot's row lock as
+    the statement ends, not a round trip later (writers of a SKU queue for it)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "postgresql" and not db.in_atomic_block and db.get_autocommit():
+        return nullcontext()
+    return transaction.atomic(savepoint=False)
 
 
 def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
@@ -115,7 +143,7 @@ def outbox_mark(*, sku_id: str, store_id: str | None = None) -> None:
         where = "AND store_sku.store_id = %s"
         params.append(store_id)
     with connection.cursor() as cursor:
-        cursor.execute(_OUTBOX_INSERT.format(where=where), params)
+        cursor.execute(OUTBOX_UPSERT.format(where=where), params)
 
 
 _PG_TYPES = {
@@ -216,7 +244,7 @@ def outbox_mark_many(sku_ids: list[str]) -> None:
     now = _prep(InventoryEvent, "created_at", timezone.now())
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql = _OUTBOX_INSERT.replace("store_sku.sku_id = %s", "store_sku.sku_id = ANY(%s)")
+            sql = OUTBOX_UPSERT.replace("store_sku.sku_id = %s", "store_sku.sku_id = ANY(%s)")
             for start in range(0, len(sku_ids), 10_000):
                 cursor.execute(
                     sql.format(where=""), [now, now, now, now, sku_ids[start : start + 10_000]]
@@ -225,14 +253,14 @@ def outbox_mark_many(sku_ids: list[str]) -> None:
         for start in range(0, len(sku_ids), 500):
             chunk = sku_ids[start : start + 500]
             marks = ", ".join(["%s"] * len(chunk))
-            sql = _OUTBOX_INSERT.replace("store_sku.sku_id = %s", f"store_sku.sku_id IN ({marks})")
+            sql = OUTBOX_UPSERT.replace("store_sku.sku_id = %s", f"store_sku.sku_id IN ({marks})")
             cursor.execute(sql.format(where=""), [now, now, now, now, *chunk])
 
 
 def outbox_mark_store(*, store_id: str) -> None:
     """Make a push due of every SKU registered in an active store, in one statement."""
     now = _prep(InventoryEvent, "created_at", timezone.now())
-    sql = _OUTBOX_INSERT.replace("store_sku.sku_id = %s", "store_sku.store_id = %s")
+    sql = OUTBOX_UPSERT.replace("store_sku.sku_id = %s", "store_sku.store_id = %s")
     with connection.cursor() as cursor:
         cursor.execute(sql.format(where=""), [now, now, now, now, store_id])
 
@@ -287,7 +315,7 @@ def _statements(vendor: str, guard: bool) -> tuple[str, str]:
     fields = _event_fields()
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     if vendor == "postgresql":
-        outbox = _OUTBOX_INSERT.format(where="AND %s <> 0 AND EXISTS (SELECT 1 FROM ev)")
+        outbox = OUTBOX_UPSERT.format(where="AND %s <> 0 AND EXISTS (SELECT 1 FROM ev)")
         # The event's time is taken once the snapshot's row lock is held (clock_timestamp
         # in the UPDATE), so a SKU's timeline in time order is the order its balances
         # chain in, however many writers queued for the lock.
@@ -297,6 +325,26 @@ def _statements(vendor: str, guard: bool) -> tuple[str, str]:
     values = ", ".join(["%s"] * (len(fields) + 2))
     insert = f"INSERT INTO inventory_events ({columns}, balance_after, oversold) "
     return snapshot_sql, insert + f"VALUES ({values})"
+
+
+@cache
+def _pg_bound_columns() -> tuple[tuple[str, Any, bool], ...]:
+    """The event columns the PostgreSQL statement binds, in its order: (attname,
+    field, whether a str or None goes to the database as it is). The time is the
+    statement's own (``snap.locked_at``)."""
+    bound = []
+    for field in _event_fields():
+        if field.attname == "created_at":
+            continue
+        target = field.target_field if field.is_relation else field
+        plain_text = target.get_internal_type() in ("CharField", "TextField")
+        bound.append((field.attname, field, plain_text))
+    return tuple(bound)
+
+
+@cache
+def _event_attnames() -> tuple[str, ...]:
+    return tuple(field.attname for field in InventoryEvent._meta.concrete_fields)
 
 
 def apply(
@@ -315,6 +363,11 @@ def apply(
     happen: refused, unknown SKU or store, token already recorded, or no
     snapshot row yet (the caller tells which with ``lookup``).
     """
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "postgresql":
+        return _apply_one_statement(
+            db, sku_id=sku_id, amount=amount, is_order=is_order, values=values
+        )
     event = InventoryEvent(event_id=uuid.uuid4(), sku_id=sku_id, quantity=amount, **values)
     event.created_at = timezone.now()
     fields = _event_fields()
@@ -322,40 +375,73 @@ def apply(
     last_event = _prep(InventorySnapshot, "last_event", event.event_id)
     now = _prep(InventoryEvent, "created_at", event.created_at)
     refusable = amount < 0 and not is_order
-
-    if connection.vendor == "postgresql":
-        statement, _unused = _statements("postgresql", False)
-        params = [
-            *(sku_id, event.token, event.store_id, event.store_id),
-            *(amount, last_event, sku_id, not refusable, amount),
-            *(p for f, p in zip(fields, event_params, strict=True) if f.attname != "created_at"),
-            is_order and amount < 0,
-            *(now, now, now, now, sku_id, amount),
-        ]
-        with _cursor() as cursor:
-            _execute(cursor, statement, params)
-            row = cursor.fetchone()
+    found = lookup(sku_id=sku_id, token=event.token, store_id=event.store_id)
+    if found is None or found.existing_event_id is not None:
+        return None
+    if event.store_id is not None and not found.store_exists:
+        return None
+    guard = refusable and not found.allow_oversell
+    snapshot_sql, insert_sql = _statements(connection.vendor, guard)
+    with connection.cursor() as cursor:
+        cursor.execute(snapshot_sql, [amount, last_event, now, sku_id, *([amount] * guard)])
+        row = cursor.fetchone()
         if row is None:
             return None
-        event.balance_after, event.oversold, event.created_at = row
-    else:
-        found = lookup(sku_id=sku_id, token=event.token, store_id=event.store_id)
-        if found is None or found.existing_event_id is not None:
-            return None
-        if event.store_id is not None and not found.store_exists:
-            return None
-        guard = refusable and not found.allow_oversell
-        snapshot_sql, insert_sql = _statements(connection.vendor, guard)
-        with connection.cursor() as cursor:
-            cursor.execute(snapshot_sql, [amount, last_event, now, sku_id, *([amount] * guard)])
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            event.balance_after = row[0]
-            event.oversold = is_order and amount < 0 and not found.allow_oversell and row[0] < 0
-            cursor.execute(insert_sql, [*event_params, event.balance_after, event.oversold])
-        if amount != 0:
-            outbox_mark(sku_id=sku_id)
+        event.balance_after = row[0]
+        event.oversold = is_order and amount < 0 and not found.allow_oversell and row[0] < 0
+        cursor.execute(insert_sql, [*event_params, event.balance_after, event.oversold])
+    if amount != 0:
+        outbox_mark(sku_id=sku_id)
     event._state.adding = False
     event._state.db = connection.alias
     return event
+
+
+def _apply_one_statement(
+    db: Any, *, sku_id: str, amount: int, is_order: bool, values: dict[str, Any]
+) -> InventoryEvent | None:
+    """``apply`` on PostgreSQL: one prepared statement, one round trip.
+
+    The most frequent write of the system, so it spends as little as it can in
+    Python: ``db`` is looked up once (each use of Django's ``connection`` proxy
+    looks it up again); text values, nearly every value, go to the database as
+    they are (what their fields' ``get_db_prep_save`` would return), the others
+    through it; and the returned event is built positionally, once, from what
+    the database answered."""
+    import psycopg
+
+    row = {"event_id": uuid.uuid4(), "sku_id": sku_id, "quantity": amount, **values}
+    now = timezone.now()
+    store_id = row["store_id"]
+    params = [
+        *(sku_id, row["token"], store_id, store_id),
+        *(amount, row["event_id"], sku_id, amount >= 0 or is_order, amount),
+    ]
+    for name, field, plain_text in _pg_bound_columns():
+        value = row[name]
+        if not (plain_text and (value is None or isinstance(value, str))):
+            value = field.get_db_prep_save(value, db)
+        params.append(value)
+    params += (is_order and amount < 0, now, now, now, now, sku_id, amount)
+
+    with db.wrap_database_errors, psycopg.Cursor(_preparing(db)) as cursor:
+        cursor.execute(_statements("postgresql", False)[0], params, prepare=True)
+        written = cursor.fetchone()
+    if written is None:
+        return None
+    row["balance_after"], row["oversold"], row["created_at"] = written
+    event = InventoryEvent(*[row[name] for name in _event_attnames()])
+    event._state.adding = False
+    event._state.db = db.alias
+    return event
+
+
+def pg_write_statement() -> tuple[str, tuple[str, ...]]:
+    """``apply``'s PostgreSQL statement and the event columns it binds, for a
+    caller sending it without Django (``bench_ledger``'s bare contender).
+
+    Its parameters, in order: sku_id, token, store_id, store_id; amount,
+    event_id, sku_id, whether the change may take the stock below zero (an
+    order, or not a decrease), amount; the event columns' values; whether it is
+    an order taking stock; the outbox's time four times, sku_id, amount."""
+    return _statements("postgresql", False)[0], tuple(name for name, *_ in _pg_bound_columns())

@@ -138,6 +138,10 @@ def _refuse_unknown_sku(sku_id: object) -> UnknownSku:
     return UnknownSku(str(MSG_UNKNOWN_SKU), sku_id=str(sku_id)[:60])
 
 
+# Once: the enums' ``values`` build a new list on every use (the hot path).
+_EVENT_TYPES = tuple(EventType.values)
+_EVENT_SOURCES = tuple(EventSource.values)
+
 # Kept for callers outside the ledger; the hot path is in events.ledger.
 outbox_mark = ledger.outbox_mark
 _ensure_snapshot = ledger.ensure_snapshot
@@ -169,9 +173,9 @@ def event_record(
 
     Joins the caller's transaction if there is one (no savepoint).
     """
-    if event_type not in EventType.values:
+    if event_type not in _EVENT_TYPES:
         raise LedgerError(str(MSG_UNKNOWN_EVENT_TYPE), value=event_type)
-    if source not in EventSource.values:
+    if source not in _EVENT_SOURCES:
         raise LedgerError(str(MSG_UNKNOWN_SOURCE), value=source)
     amount = parse_quantity(quantity, allow_zero=event_type in ZERO_QUANTITY_EVENT_TYPES)
     token = token if token is not None else uuid.uuid4().hex
@@ -197,7 +201,7 @@ def event_record(
     nested = connection.in_atomic_block
     for _attempt in range(2):
         try:
-            with transaction.atomic(savepoint=False):
+            with ledger.write_transaction():
                 event = ledger.apply(sku_id=key, amount=amount, is_order=is_order, values=values)
         except IntegrityError:
             # Two writers raced with one token: the other one's event stands.
