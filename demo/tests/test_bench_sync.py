@@ -75,17 +75,18 @@ def test_mixed_latency_reaches_the_other_platforms_stores():
     assert "full push" not in out
     assert "latency: all 3 stores show what the pool holds (50 SKUs checked in each)" in out
     assert re.search(
-        r"latency: \d+ orders in 3 simulated minutes over 3 stores \(2 rakuten, 1 futureshop\); "
-        r".*order -> other stores p50 \d+ s, p95 \d+ s",
+        r"latency: \d+ orders in 3 simulated minutes over 3 stores "
+        r"\(1 rakuten, 1 futureshop, 1 ebay\); .*order -> other stores p50 \d+ s, p95 \d+ s",
         out,
     ), out
-    # Orders came from both platforms, and each platform's stores were told.
-    for platform in ("rakuten", "futureshop"):
+    # Orders came from every platform, and each platform's stores were told.
+    for platform in ("rakuten", "futureshop", "ebay"):
         found = re.search(rf"latency: (\d+) orders from {platform}: ", out)
         assert found, out
         assert int(found.group(1)) > 0, out
     assert re.search(r"rakuten calls answered: .*\d+ inventory\.bulk_upsert", out), out
     assert re.search(r"futureshop calls answered: .*\d+ inventory\.update", out), out
+    assert re.search(r"ebay calls answered: .*\d+ stock\.bulk_update", out), out
 
 
 def test_rakuten_stays_the_default_platform():

@@ -24,20 +24,24 @@ def test_load_demo_data_is_idempotent_and_prints_a_working_password(capsys):
     assert user.is_staff
     assert user.check_password(password)
     counts = (Store.objects.count(), Sku.objects.count(), StoreSku.objects.count())
-    assert counts == (4, 5, 20)  # three Rakuten stores and one futureshop store
+    # three Rakuten stores, one futureshop store, one eBay store (five of its six SKUs)
+    assert counts == (5, 5, 25)
     rakuten = Store.objects.filter(platform_type="rakuten")
     assert all(s.api_config["base_url"] == "http://127.0.0.1:8765" for s in rakuten)
     futureshop = Store.objects.get(platform_type="futureshop")
     assert futureshop.api_config["base_url"] == "http://127.0.0.1:8766"
     assert futureshop.registrations.get(sku_id="tshirt-red-l").futureshop.horizontal_no == "02"
     assert all(s.has_credentials for s in Store.objects.all())
+    ebay = Store.objects.get(platform_type="ebay")
+    assert ebay.api_config["base_url"] == "http://127.0.0.1:8767"
+    assert ebay.registrations.get(sku_id="tshirt-red-m").ebay.offer_ids == ["7001000005"]
     events = InventoryEvent.objects.count()
 
     call_command("load_demo_data", "--password", "chosen-pass-1")
     assert (Store.objects.count(), Sku.objects.count(), StoreSku.objects.count()) == counts
     assert InventoryEvent.objects.count() == events
     assert get_user_model().objects.get(username="admin").check_password("chosen-pass-1")
-    assert PendingPush.objects.count() == 20
+    assert PendingPush.objects.count() == 25  # each registration pushed once, not twice
 
 
 def test_bench_ledger_runs_and_checks_itself():
