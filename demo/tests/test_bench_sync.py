@@ -121,4 +121,7 @@ def test_ebay_full_push_and_latency():
     )
     assert push, out
     assert push.groups() == ("60", "3", "3", "0", "0")
+    first = re.search(r"full push: first call answered ([\d.]+) s after the start", out)
+    assert first, out
+    assert float(first.group(1)) < 5
     assert "latency: all 2 stores show what the pool holds" in out

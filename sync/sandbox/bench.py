@@ -45,6 +45,13 @@ def call_counts(url: str, endpoint: str) -> tuple[int, int]:
     )
 
 
+def first_call_at(url: str, endpoint: str) -> float | None:
+    """When (time.time()) the sandbox process answered its first call of ``endpoint``."""
+    calls = requests.get(f"{url}/_sandbox/calls", timeout=60).json()["calls"]
+    times = [c["at"] for c in calls if c["endpoint"] == endpoint]
+    return min(times) if times else None
+
+
 class LoopbackShops:
     """A platform's shops in this process, on a simulated clock (Japan time, whole
     seconds), served on loopback. Subclasses add the platform's shops and orders."""

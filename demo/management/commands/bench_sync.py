@@ -44,6 +44,7 @@ from sync.models import PollState
 from sync.orders import orders_poll
 from sync.push import push_quantity, push_run, stores_with_due_pushes
 from sync.ratelimit import limiter
+from sync.sandbox import bench as sandbox_kit
 
 KITS: dict[str, ModuleType] = {
     "rakuten": rakuten_bench,
@@ -174,6 +175,7 @@ class Command(BaseCommand):
             if shape:
                 self.stdout.write(shape)
             started = time.perf_counter()
+            began = time.time()
             run = push_run(store_id=store.store_id)
             wall = time.perf_counter() - started
             calls, limited = kit.push_calls(url)
@@ -184,6 +186,12 @@ class Command(BaseCommand):
                 if shown.get(kit.code(i)) != push_quantity(stock(i), 0, kit.QUANTITY_MAX)
             )
             bound_calls, bound, formula = kit.push_bound(n)
+            first = sandbox_kit.first_call_at(url, kit.UPDATE_ENDPOINT)
+            if first is not None:
+                # Claiming the rows and reading their stock come before anything is sent.
+                self.stdout.write(
+                    f"full push: first call answered {first - began:.2f} s after the start"
+                )
             self.stdout.write(
                 f"full push: {run.counts.get('pushed', 0):,} SKUs, {calls} calls "
                 f"({formula}), {limited} answered 429, "
