@@ -13,6 +13,8 @@ from inventory_site.errors import InventoryError
 
 MSG_LEDGER_IMMUTABLE = _("Ledger events are never changed or deleted; record a new event instead.")
 MSG_AUDIT_IMMUTABLE = _("Audit log entries are never changed or deleted.")
+# A ledger check keeps this many of the differences it found (and counts them all).
+LEDGER_CHECK_DRIFT_KEPT = 500
 
 
 class LedgerImmutable(InventoryError):
@@ -155,6 +157,23 @@ class InventoryEvent(AppendOnlyModel):
                 fields=["created_at"], name="inv_events_oversold", condition=Q(oversold=True)
             ),
             models.Index(fields=["store", "order_id"], name="inv_events_store_order"),
+            # The admin's default order (newest first, then the primary key Django adds to
+            # make it total): a backward scan of this index, never a sort of the ledger.
+            models.Index(fields=["created_at", "event_id"], name="inv_events_time"),
+            # The admin's search: an order id exactly or by its beginning (pattern ops:
+            # LIKE 'x%' uses the index whatever the database's collation) ...
+            models.Index(
+                fields=["order_id"],
+                name="inv_events_order",
+                opclasses=["varchar_pattern_ops"],
+                condition=Q(order_id__isnull=False),
+            ),
+            # ... and one operator's events, newest first (an ordered scan of this index).
+            models.Index(
+                fields=["operator", "created_at"],
+                name="inv_events_operator_time",
+                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -220,6 +239,7 @@ class AuditAction(models.TextChoices):
     PURCHASE_ITEM_ADD = "purchase.item_add", _("purchase item added")
     PURCHASE_ITEM_UPDATE = "purchase.item_update", _("purchase item updated")
     OFFICIAL_ACCOUNT_CHANGE = "purchase.account", _("official account changed")
+    LEDGER_CHECK = "ledger.check", _("ledger check requested")
 
 
 class AuditLogQuerySet(AppendOnlyQuerySet):
@@ -303,3 +323,46 @@ class PendingPush(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id}:{self.sku_id} {self.status}"
+
+
+class LedgerCheck(models.Model):
+    """One run of the ledger check: every SKU's snapshot against the sum of its events.
+
+    The reconciliation page shows the newest one instead of summing the whole ledger on
+    every view; a nightly schedule and staff's "check now" add rows. ``drift`` keeps the
+    first ``LEDGER_CHECK_DRIFT_KEPT`` differences found, ``drift_count`` all of them."""
+
+    class Status(models.TextChoices):
+        OK = "ok", _("every snapshot equals the sum of its events")
+        DRIFT = "drift", _("drift found")
+        FAILED = "failed", _("failed")
+
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    requested_by = models.CharField(
+        _("requested by"),
+        max_length=100,
+        help_text=_("The staff member who asked for it, or the schedule that ran it."),
+    )
+    status = models.CharField(_("result"), max_length=10, choices=Status.choices)
+    skus_checked = models.PositiveIntegerField(_("SKUs checked"), default=0)
+    drift_count = models.PositiveIntegerField(_("SKUs with drift"), default=0)
+    drift = models.JSONField(_("drift found"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+
+    class Meta:
+        db_table = "ledger_checks"
+        verbose_name = _("ledger check")
+        verbose_name_plural = _("ledger checks")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["ok", "drift", "failed"]),
+                name="ledger_checks_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["started_at", "id"], name="ledger_checks_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.status} ({self.drift_count})"

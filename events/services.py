@@ -462,3 +462,57 @@ def failed_retry(
         next_attempt_at=timezone.now(),
         updated_at=timezone.now(),
     )
+
+
+# --- ledger check ---------------------------------------------------------------------
+
+
+def ledger_check_run(*, actor: Actor) -> Any:
+    """Compare every SKU's snapshot with the sum of its events and store the result as a
+    ``LedgerCheck`` (the reconciliation page shows the newest). Reads only: nothing is
+    repaired here (``rebuild_snapshots --fix`` does that). The whole comparison is one
+    statement, so it sees one moment of the ledger; a failure is stored too, then raised."""
+    import time
+
+    from events.models import LEDGER_CHECK_DRIFT_KEPT, LedgerCheck
+    from events.selectors import snapshot_drift_scan
+
+    started_at = timezone.now()
+    clock = time.monotonic()
+    check = LedgerCheck(started_at=started_at, requested_by=actor.username)
+    try:
+        checked, drifts = snapshot_drift_scan()
+    except Exception as exc:
+        check.status = LedgerCheck.Status.FAILED
+        check.error = f"{type(exc).__name__}: {exc}"[:2000]
+        raise
+    else:
+        check.status = LedgerCheck.Status.DRIFT if drifts else LedgerCheck.Status.OK
+        check.skus_checked = checked
+        check.drift_count = len(drifts)
+        check.drift = [
+            {"sku_id": d.sku_id, "snapshot": d.snapshot, "ledger": d.ledger}
+            for d in drifts[:LEDGER_CHECK_DRIFT_KEPT]
+        ]
+    finally:
+        check.finished_at = timezone.now()
+        check.duration_ms = round((time.monotonic() - clock) * 1000)
+        check.full_clean()
+        check.save(force_insert=True)
+        if drifts := check.drift_count:
+            logger.warning("ledger check: %d SKUs drift from the sum of their events", drifts)
+    return check
+
+
+def ledger_check_request(*, actor: Actor) -> None:
+    """Staff's "check now": audited at once; the check runs as a django-q2 task after
+    commit (it reads the whole ledger, so never inside a request)."""
+    from django_q.tasks import async_task
+
+    with transaction.atomic(durable=True):
+        audit_record(actor=actor, action=AuditAction.LEDGER_CHECK, details={})
+        transaction.on_commit(
+            lambda: async_task(
+                "events.tasks.ledger_check", actor.username, task_name="ledger check"
+            )
+        )

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from inventory_site.admin_mixins import ServiceAdmin
-from skus.models import Sku
+from skus.models import Sku, SkuSearchText
+from skus.pagination import LargeTablePaginator
 from skus.services import SKU_EDITABLE_FIELDS, sku_create, sku_update
 from stores.models import StoreSku
 
@@ -38,7 +39,12 @@ class SkuAdmin(ServiceAdmin):
     )
     list_filter = ("environment", "status", "allow_oversell", "registrations__store")
     search_fields = ("sku_id", "original_sku", "sku_name")
+    search_help_text = _(
+        "Matches anywhere in the SKU id or the name, in any case (one trigram index scan "
+        "on PostgreSQL)."
+    )
     list_select_related = ("snapshot",)
+    paginator = LargeTablePaginator
     fields = (
         "sku_id",
         "original_sku",
@@ -54,6 +60,18 @@ class SkuAdmin(ServiceAdmin):
     inlines = [StoreSkuInline]
     actions = ["mark_inactive", "mark_active"]
     show_full_result_count = False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Sku], search_term: str
+    ) -> tuple[QuerySet[Sku], bool]:
+        """The SKU list's search (also behind the SKU autocomplete of other forms): one
+        condition on the id and name together, which the trigram index answers."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.alias(search_text=SkuSearchText()).filter(
+            search_text__icontains=term
+        ), False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Sku | None = None) -> tuple[str, ...]:
         if obj is None:

@@ -34,6 +34,20 @@ _SKU_ID_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 _SKU_ID_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
+class SkuSearchText(models.Func):
+    """What the SKU list's search reads: the id and the name as one text,
+    ``sku_id || ' ' || sku_name`` (both are NOT NULL; no parameters, so that the query's
+    expression is exactly the one migration 0002 indexes with trigrams on PostgreSQL:
+    ``UPPER((sku_id || ' ' || sku_name)::text) gin_trgm_ops``, which ``icontains`` uses)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = models.TextField()
+
+    def __init__(self) -> None:
+        super().__init__(models.F("sku_id"), models.F("sku_name"))
+
+
 class SkuDeletionRefused(InventoryError):
     """Raised by every path that would delete a SKU row."""
 

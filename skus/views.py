@@ -21,10 +21,12 @@ from stores.models import Store
 
 from .forms import AdjustForm
 from .models import Sku
+from .pagination import COUNT_LIMIT, count_up_to, keyset_page
 from .panels import sku_panels
 from .selectors import sku_search, sku_store_views
 
 CHART_POINTS = 200
+SKU_PAGE = 50
 
 
 def _context(request: HttpRequest, title: str) -> dict:
@@ -43,12 +45,25 @@ def sku_list(request: HttpRequest) -> HttpResponse:
         oversold=params.get("oversold") == "1",
         low=params.get("low") == "1",
     )
-    page = Paginator(skus, 50).get_page(params.get("page"))
+    # Keyset pages (after / before a SKU id), never OFFSET: a deep page costs what the
+    # first does. The count stops at COUNT_LIMIT.
+    page = keyset_page(
+        skus,
+        key="sku_id",
+        per_page=SKU_PAGE,
+        after=params.get("after", "").strip() or None,
+        before=params.get("before", "").strip() or None,
+    )
     query = params.copy()
-    query.pop("page", None)
+    for cursor in ("after", "before", "page"):
+        query.pop(cursor, None)
+    matched = count_up_to(skus)
     context = _context(request, _("SKUs"))
     context.update(
         page=page,
+        first_page=not (params.get("after") or params.get("before")),
+        matched=min(matched, COUNT_LIMIT),
+        matched_more=matched > COUNT_LIMIT,
         params=params,
         query=query.urlencode(),
         stores=Store.objects.order_by("store_id"),

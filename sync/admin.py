@@ -2,11 +2,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from events.selectors import sku_prefix_search
 from inventory_site.admin_mixins import ReadOnlyAdmin, ServiceAdmin
+from skus.pagination import LargeTablePaginator
+from skus.selectors import sku_search_key
 from stores.models import Store, StoreSku
 from stores.services import (
     STORE_EDITABLE_FIELDS,
@@ -31,13 +34,57 @@ class OrderLineInline(admin.TabularInline):
         return False
 
 
+# The admin's lists over orders, lines and runs grow by the thousand a day: searches match
+# the beginning of a value (an index range), never its middle (a scan of every row), and
+# counts stop at 10,000 (then PostgreSQL's estimate).
+ORDER_SEARCH_HELP = _(
+    "Matches an order number exactly or by its beginning (not in the middle). Counts "
+    "above 10,000 are estimates."
+)
+
+
+# A search by the beginning of an order number lists the lines of this many orders at most.
+PREFIX_ORDERS_LIMIT = 500
+
+
+class PlatformStatusFilter(admin.SimpleListFilter):
+    """The platform statuses of the newest orders (Django's own filter lists every value
+    with a DISTINCT that reads the whole table on every view of the list)."""
+
+    title = _("status on the platform")
+    parameter_name = "platform_status"
+    recent = 10_000
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        newest = Order.objects.order_by("-id").values_list("platform_status", flat=True)
+        values = set(newest[: self.recent]) | ({self.value()} if self.value() else set())
+        return [(value, value) for value in sorted(values)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value():
+            return queryset.filter(platform_status=self.value())
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = ("order_number", "store", "platform_status", "ordered_at", "final")
-    list_filter = ("store", "platform_status", "final", "cancelled")
+    list_filter = ("store", PlatformStatusFilter, "final", "cancelled")
     search_fields = ("order_number",)
+    search_help_text = ORDER_SEARCH_HELP
+    list_select_related = ("store",)
     inlines = [OrderLineInline]
     show_full_result_count = False
+    paginator = LargeTablePaginator
+    ordering = ("-ordered_at", "-id")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Order], search_term: str
+    ) -> tuple[QuerySet[Order], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(order_number__startswith=term), False
 
 
 class UnmatchedFilter(admin.SimpleListFilter):
@@ -60,22 +107,56 @@ class OrderLineAdmin(ReadOnlyAdmin):
     list_display = ("order", "listing_label", "units", "sku")
     list_filter = (UnmatchedFilter, "order__store")
     search_fields = ("listing_label", "order__order_number")
-    list_select_related = ("order",)
+    search_help_text = _(
+        "Matches an order number or a SKU id exactly or by its beginning (not in the "
+        "middle), and the listing of lines with no SKU yet by its beginning. Counts above "
+        "10,000 are estimates."
+    )
+    list_select_related = ("order", "sku")
+    show_full_result_count = False
+    paginator = LargeTablePaginator
+    # The newest orders' lines first, by the (order, position) key: an index scan (the
+    # model's order by "order" would sort every line by its order's time).
+    ordering = ("-order_id", "position")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[OrderLine], search_term: str
+    ) -> tuple[QuerySet[OrderLine], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # Each part on its own index, so the database reads only what matches: the orders
+        # found first by number, the SKU's lines, the unmatched lines by their listing.
+        orders = list(
+            Order.objects.filter(order_number__startswith=term)
+            .order_by("-id")
+            .values_list("id", flat=True)[:PREFIX_ORDERS_LIMIT]
+        )
+        condition = Q(order_id__in=orders) | Q(sku__isnull=True, listing_label__startswith=term)
+        if key := sku_search_key(term):
+            condition |= Q(sku__sku_id__startswith=key)
+        return queryset.filter(condition), False
 
 
 @admin.register(QuarantinedOrder)
 class QuarantinedOrderAdmin(ReadOnlyAdmin):
     list_display = ("order_number", "store", "status", "attempts", "last_seen_at", "reason")
     list_filter = ("status", "store")
+    # Few rows (orders set aside), so the reason is searched anywhere in it.
     search_fields = ("order_number", "reason")
+    list_select_related = ("store",)
 
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "store", "kind", "status", "counts", "finished_at")
     list_filter = ("kind", "status", "store")
+    list_select_related = ("store",)
     readonly_fields = ("log", "details", "error")
     actions = ["cancel"]
+    show_full_result_count = False
+    paginator = LargeTablePaginator
+    ordering = ("-started_at", "-id")
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("sync.change_syncrun")
@@ -165,8 +246,19 @@ class StoreSkuAdmin(ServiceAdmin):
     list_display = ("store", "sku", "safety_stock", "last_pushed_quantity", "last_pushed_at")
     list_filter = ("store",)
     search_fields = ("sku__sku_id",)
+    search_help_text = _(
+        "Matches a SKU id exactly or by its beginning (not in the middle). Counts above "
+        "10,000 are estimates."
+    )
     list_select_related = ("store", "sku")
     autocomplete_fields = ("sku",)
+    show_full_result_count = False
+    paginator = LargeTablePaginator
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[StoreSku], search_term: str
+    ) -> tuple[QuerySet[StoreSku], bool]:
+        return sku_prefix_search(queryset, search_term), False
 
     def get_readonly_fields(self, request: HttpRequest, obj: StoreSku | None = None) -> tuple:
         return ("store", "sku") if obj is not None else ()

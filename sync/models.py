@@ -123,7 +123,11 @@ class SyncRun(models.Model):
                 name="sync_runs_status_valid",
             ),
         ]
-        indexes = [models.Index(fields=["store", "kind", "-started_at"], name="sync_runs_recent")]
+        indexes = [
+            models.Index(fields=["store", "kind", "-started_at"], name="sync_runs_recent"),
+            # The admin's newest-first list of runs.
+            models.Index(fields=["started_at", "id"], name="sync_runs_started"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.store_id} {self.status}"
@@ -211,7 +215,16 @@ class Order(models.Model):
                 fields=["store", "order_number"], name="sync_orders_store_number_key"
             ),
         ]
-        indexes = [models.Index(fields=["store", "final"], name="sync_orders_open")]
+        indexes = [
+            models.Index(fields=["store", "final"], name="sync_orders_open"),
+            # The admin's newest-first list, and a search by the beginning of a number.
+            models.Index(fields=["ordered_at", "id"], name="sync_orders_recent"),
+            models.Index(
+                fields=["order_number"],
+                name="sync_orders_number",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.store_id} {self.order_number} ({self.platform_status})"

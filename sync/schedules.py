@@ -26,6 +26,8 @@ SCHEDULES = [
     ScheduleSpec("sync: nightly order sweep", "sync.tasks.sweep_all", "D", at=dt.time(2, 30)),
     ScheduleSpec("sync: nightly SKU sync", "sync.tasks.sku_sync_all", "D", at=dt.time(3, 0)),
     ScheduleSpec("sync: nightly reconcile", "sync.tasks.reconcile_all", "D", at=dt.time(4, 0)),
+    # The reconciliation page shows the newest stored check instead of summing the ledger.
+    ScheduleSpec("ledger: nightly check", "events.tasks.ledger_check", "D", at=dt.time(4, 30)),
 ]
 # The names these schedules had while the engine lived in rakuten/: renamed on migrate.
 RENAMED = {

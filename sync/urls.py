@@ -17,4 +17,6 @@ urlpatterns = [
     path("runs/<int:run_id>/", live.run_page, name="run"),
     path("runs/<int:run_id>/events/", live.run_stream, name="run_stream"),
     path("runs/<int:run_id>/events.json", live.run_events, name="run_events"),
+    # A POST from the reconciliation page (/reports/reconcile/): queue a ledger check.
+    path("ledger-check/", views.ledger_check_now, name="ledger_check"),
 ]

@@ -12,11 +12,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from events.actors import Actor
 from events.models import PendingPush
-from events.selectors import snapshot_drift
+from events.selectors import ledger_checks_recent
+from events.services import ledger_check_request
 from stores.models import Store
 
 from .catalog import sku_sync_start
@@ -29,6 +31,12 @@ from .services import quarantine_dismiss, quarantine_retry, store_auth_test
 
 RUN_SYNC = "sync.run_sync"
 REGISTRATIONS_PAGE = 100
+# The reconciliation page: the newest stored ledger check, and a few before it.
+LEDGER_CHECKS_SHOWN = 6
+MSG_LEDGER_CHECK_QUEUED = gettext_lazy(
+    "A ledger check has been queued: it runs in the background (about a second per "
+    "million events). Reload this page to see its result."
+)
 
 
 def _sync_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -164,13 +172,26 @@ def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
 @staff_member_required
 @permission_required("events.view_inventorysnapshot", raise_exception=True)
 def reconcile_report(request: HttpRequest) -> HttpResponse:
+    """The newest stored ledger check (never a sum of the whole ledger here: that runs as
+    a task, nightly or on "check now") and the newest reconcile run of each store."""
     stores = list(Store.objects.order_by("store_id").values_list("store_id", flat=True))
     latest = latest_runs(SyncRun.Kind.RECONCILE, stores)
+    checks = ledger_checks_recent(limit=LEDGER_CHECKS_SHOWN)
     context = _context(request, _("Reconciliation"))
     context.update(
-        ledger_drift=snapshot_drift(), store_runs=[latest[s] for s in stores if s in latest]
+        ledger_check=checks[0] if checks else None,
+        earlier_checks=checks[1:],
+        store_runs=[latest[s] for s in stores if s in latest],
+        can_check=request.user.has_perm(RUN_SYNC),
     )
     return render(request, "sync/reconcile.html", context)
+
+
+@_sync_action
+def ledger_check_now(request: HttpRequest) -> HttpResponse:
+    ledger_check_request(actor=Actor.from_request(request))
+    messages.info(request, MSG_LEDGER_CHECK_QUEUED)
+    return redirect("reports:reconcile")
 
 
 @staff_member_required

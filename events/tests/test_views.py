@@ -43,7 +43,8 @@ def test_audit_log_filters(client, actor):
 
 def test_oversell_and_reconcile_reports(client):
     member(client, "viewer")
-    from events.services import event_record
+    from events.actors import Actor
+    from events.services import event_record, ledger_check_run
 
     SkuFactory(sku_id="Mug-1", initial_stock=1)
     event_record(
@@ -55,8 +56,12 @@ def test_oversell_and_reconcile_reports(client):
         order_id="o-1",
     )
     assert "o-1" in client.get(reverse("reports:oversell")).content.decode()
+    # The page shows the last stored ledger check (it never sums the ledger itself).
+    assert 'id="ledger-no-check"' in client.get(reverse("reports:reconcile")).content.decode()
+    ledger_check_run(actor=Actor.system("tests"))
     assert 'id="ledger-ok"' in client.get(reverse("reports:reconcile")).content.decode()
     InventorySnapshot.objects.filter(pk="mug-1").update(internal_available=50)
+    ledger_check_run(actor=Actor.system("tests"))
     page = client.get(reverse("reports:reconcile")).content.decode()
     assert 'id="ledger-drift"' in page
     assert "<td>50</td><td>-2</td>" in page

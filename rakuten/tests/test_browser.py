@@ -180,7 +180,7 @@ def test_every_report_page_renders_for_staff(page):
         ("sku_list", "/skus/", "#sku-list"),
         ("audit_log", "/reports/audit/", "#audit-log"),
         ("oversells", "/reports/oversell/", "#oversell"),
-        ("reconciliation", "/reports/reconcile/", "#ledger-ok"),
+        ("reconciliation", "/reports/reconcile/", "#ledger-no-check"),
     ]:
         page.goto(url)
         page.wait_for_selector(marker)
