@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,7 +17,7 @@ from inventory_site.errors import InventoryError
 from .forms import ConfirmForm, UploadForm
 from .models import UploadedFile
 from .parsing import ImportFileError
-from .resources import export_csv, template_csv
+from .resources import export_lines, template_csv
 from .services import (
     Action,
     import_cancel,
@@ -138,5 +138,7 @@ def template(request: HttpRequest) -> HttpResponse:
 
 @staff_member_required
 @permission_required("skus.view_sku", raise_exception=True)
-def export(request: HttpRequest) -> HttpResponse:
-    return _csv(export_csv(), "inventory-sync-stock.csv")
+def export(request: HttpRequest) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(export_lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="inventory-sync-stock.csv"'
+    return response

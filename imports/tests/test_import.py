@@ -394,3 +394,14 @@ def test_stock_set_many_refuses_unknown_skus_and_negative_targets():
     with pytest.raises(OversellRefused), transaction.atomic():
         stock_set_many(targets=[("known-1", -1, "t2")], **common)
     assert stock("known-1") == 2
+
+
+def test_the_streamed_export_is_the_resources_text(actor):
+    """The export is written a chunk at a time, the same text the library makes."""
+    from imports import resources
+    from skus.tests.factories import SkuFactory
+
+    SkuFactory(sku_id="Zed-1", sku_name='say "hi", =1+1', initial_stock=4)
+    SkuFactory(sku_id="@odd", sku_name="plain", initial_stock=0)
+    assert export_csv() == resources.SkuStockResource().export().csv
+    assert export_csv().startswith("sku_id,sku_name,quantity\r\n")

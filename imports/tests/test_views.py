@@ -148,7 +148,10 @@ def test_template_and_export_downloads(importer):
     template = importer.get(reverse("imports:template"))
     assert template["Content-Disposition"].startswith("attachment")
     assert template.content.decode().startswith("sku_id,sku_name,quantity")
-    export = importer.get(reverse("imports:export")).content.decode()
+    response = importer.get(reverse("imports:export"))
+    assert response.streaming  # sent as it is read, not built in memory first
+    assert response["Content-Disposition"] == 'attachment; filename="inventory-sync-stock.csv"'
+    export = b"".join(response.streaming_content).decode()
     assert export.splitlines()[0] == "sku_id,sku_name,quantity"
     assert "CE1111" in export
 
