@@ -29,6 +29,12 @@ demo: $(VENV)/.installed
 	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
 		ORDERS_PER_MINUTE=$(ORDERS_PER_MINUTE) scripts/demo.sh
 
+# The production profile on this machine (README "Production"): collectstatic, migrate,
+# gunicorn with uvicorn workers on HOST:PORT and a django-q2 cluster; Ctrl-C stops both.
+.PHONY: serve
+serve: $(VENV)/.installed
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
+
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

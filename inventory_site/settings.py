@@ -88,7 +88,12 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # First: every answer carries the request's id, and every log line written while it is
+    # served (inventory_site.logs).
+    "inventory_site.middleware.RequestId",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (compressed, hashed names) before anything that needs a session.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "inventory_site.middleware.RefuseNulBytes",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -153,6 +158,18 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+# Production runs on PostgreSQL: several web and worker processes write at once, and the
+# row locks, SKIP LOCKED and the backup procedure (pg_dump) are PostgreSQL's. SQLite with
+# debug off (a benchmark, the test suite) is an explicit choice.
+if (
+    not DEBUG
+    and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    and not env.bool("INVENTORY_ALLOW_SQLITE", default=False)
+):
+    raise ImproperlyConfigured(
+        "Set DATABASE_URL to a PostgreSQL database: SQLite is refused with debug off "
+        "(INVENTORY_ALLOW_SQLITE=1 allows it, e.g. for a benchmark)."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers take the write lock when their transaction starts and wait for
     # it (timeout), instead of failing with "database is locked" when a read
@@ -179,6 +196,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
+# WhiteNoise serves what `collectstatic` put in STATIC_ROOT, under names that hold a hash
+# of their content (cached for ever by browsers) and compressed (gzip, Brotli when
+# installed); with debug on it serves the apps' files as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -195,14 +219,50 @@ if env.bool("DJANGO_HTTPS", default=False):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     if env.bool("DJANGO_BEHIND_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A load balancer probes /healthz over plain HTTP, behind the TLS it terminates.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # includeSubDomains and preload reach beyond this host (every subdomain; the browsers'
+    # built-in list, hard to leave): off unless asked for, and then `check --deploy` need
+    # not warn about a decision taken.
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+    SILENCED_SYSTEM_CHECKS = [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]
 
+# Logs: one line per record with the id of the request being served (inventory_site.logs;
+# the RequestId middleware sets it), as JSON lines with LOG_FORMAT=json. They go to stderr
+# unless LOG_STREAM=stdout (the production profile: `make serve`, deploy/systemd), so that
+# the commands whose output is data (healthcheck's JSON, a new API token) stay clean.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
+LOG_STREAM = env.str("LOG_STREAM", default="stderr")
+if LOG_STREAM not in ("stdout", "stderr"):
+    raise ImproperlyConfigured("LOG_STREAM must be stdout or stderr.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "inventory_site.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "inventory_site.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": f"ext://sys.{LOG_STREAM}",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# /healthz and `manage.py healthcheck`: an active store whose last successful poll is
+# older than this (or than twice its own poll interval, whichever is longer) makes the
+# answer 503 (0: polls are reported, never failing).
+HEALTH_POLL_STALE_MINUTES = env.int("HEALTH_POLL_STALE_MINUTES", default=60)
 
 # --- Inventory Sync ---------------------------------------------------------
 # The stock ce1111 gets back from `reset_test_data`.
@@ -230,17 +290,22 @@ RAKUTEN_BACKOFF_BASE = env.float("RAKUTEN_BACKOFF_BASE", default=1.0)
 RAKUTEN_RATE_LIMITS = env.json("RAKUTEN_RATE_LIMITS", default={})
 # How a poll finds the open orders that changed with few calls (searchOrder has no
 # "changed since", ../shared/rakuten/RMS.md): one search per status group over the open
-# orders' span (an order that entered or left a group is read: 300 -> cancelled or a
-# change request), one per date type over the poll window (4, shipping date: the orders
+# orders' span (an order that entered or left a group is read: 300 -> a change or cancel
+# request), one per date type over the poll window (4, shipping date: the orders
 # shipped since), and every order at an always-read status (100: the buyer may still edit
-# it; 200/400/800 are short-lived and few). Three searches a poll at 1/s. Whether RMS
+# it; 200/400/800 are short-lived and few). Four searches a poll at 1/s. Whether RMS
 # stamps every shipped order with a shipping date is not published: the re-read tiers and
 # the nightly sweep catch what these searches miss. RAKUTEN_POLL_SEARCH_CHANGES=false
 # reads every open order on every poll instead (ceil(open/100) getOrder calls).
 RAKUTEN_POLL_SEARCH_CHANGES = env.bool("RAKUTEN_POLL_SEARCH_CHANGES", default=True)
-RAKUTEN_POLL_STATUS_GROUPS = env.json(
-    "RAKUTEN_POLL_STATUS_GROUPS", default=[[100, 200, 400, 800, 900]]
+RAKUTEN_POLL_STATUS_GROUPS = env.json("RAKUTEN_POLL_STATUS_GROUPS", default=[[100, 200, 400, 800]])
+# Cancellations are searched over the orders placed in the last hours only: over the whole
+# open span that search pages through every cancelled order each poll; an older order's
+# cancellation is found by the re-read tiers (late: stock comes back late, never oversold).
+RAKUTEN_POLL_CANCELLED_STATUSES = env.list(
+    "RAKUTEN_POLL_CANCELLED_STATUSES", cast=int, default=[900]
 )
+RAKUTEN_POLL_CANCELLED_HOURS = env.int("RAKUTEN_POLL_CANCELLED_HOURS", default=24)
 RAKUTEN_POLL_DATE_TYPES = env.list("RAKUTEN_POLL_DATE_TYPES", cast=int, default=[4])
 RAKUTEN_POLL_ALWAYS_READ = env.list(
     "RAKUTEN_POLL_ALWAYS_READ", cast=int, default=[100, 200, 400, 800]

@@ -6,6 +6,8 @@ import os
 # tests start (workers, benchmarks), so that they read the same credentials.
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-" + "x" * 30)
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMtISE=")
+# The suite runs on SQLite unless DATABASE_URL says otherwise, with debug off.
+os.environ.setdefault("INVENTORY_ALLOW_SQLITE", "1")
 
 from inventory_site.settings import *  # noqa: F403
 
@@ -13,6 +15,13 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# No collectstatic before the tests: static files keep their names (production hashes them).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Nor a STATIC_ROOT to index at start: WhiteNoise looks a static file up when asked.
+WHITENOISE_AUTOREFRESH = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 
 # Tasks run inline in tests (schedules do not fire: tests call the scheduler).

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from events.urls import urlpatterns as ledger_reports
+from inventory_site.health import healthz
 from sync import views as sync_views
 
 # /reports/: the ledger's reports (events) and the engine's (sync), under one namespace.
@@ -26,4 +27,6 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("purchasing/", include("purchasing.urls")),
     path("ebay/", include("ebay.urls")),
+    # For a load balancer or an uptime monitor: no login, 200 or 503 with a JSON report.
+    path("healthz", healthz, name="healthz"),
 ]

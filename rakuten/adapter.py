@@ -363,65 +363,108 @@ class RmsAdapter:
             self._search_window(middle, end, now, date_type, statuses)
         )
 
-    def _moved(self, window: PollWindow, known: Mapping[str, str]) -> list[str]:
-        """The open orders whose status moved since they were applied, as the searches
-        by status group and by date type show it, and those at an always-read status."""
-        always = {str(status) for status in settings.RAKUTEN_POLL_ALWAYS_READ}
-        moved = [number for number, status in known.items() if status in always]
-        if window.open_since is not None:
-            for group in settings.RAKUTEN_POLL_STATUS_GROUPS:
-                members = set(
-                    self._search(window.open_since, window.end, window.end, statuses=group)
-                )
-                names = {str(status) for status in group}
-                moved += [
+    def _searches(
+        self, window: PollWindow, known: Mapping[str, str]
+    ) -> list[Callable[[], list[str]]]:
+        """The searches that show which open orders moved (each returns the numbers to read):
+        a status group over the open orders' span (an applied order that entered or left it),
+        the cancelled statuses over orders placed in the last hours (older cancellations
+        come back with the re-read tiers: late, so they can only under-report stock, never
+        oversell), and each date type over the poll window (shipping date: shipped since)."""
+
+        def group(statuses: Sequence[int], start: dt.datetime) -> Callable[[], list[str]]:
+            names = {str(status) for status in statuses}
+
+            def moved() -> list[str]:
+                members = set(self._search(start, window.end, window.end, statuses=statuses))
+                return [
                     number
                     for number, status in known.items()
                     if (number in members) != (status in names)
                 ]
-        for date_type in settings.RAKUTEN_POLL_DATE_TYPES:
-            moved += [
-                number
-                for number in self._search(
-                    window.start, window.end, window.end, date_type=date_type
-                )
-                if number in known
+
+            return moved
+
+        def stamped(date_type: int) -> Callable[[], list[str]]:
+            def moved() -> list[str]:
+                found = self._search(window.start, window.end, window.end, date_type=date_type)
+                return [number for number in found if number in known]
+
+            return moved
+
+        searches: list[Callable[[], list[str]]] = []
+        if window.open_since is not None:
+            searches += [
+                group(statuses, window.open_since)
+                for statuses in settings.RAKUTEN_POLL_STATUS_GROUPS
             ]
-        return moved
+        cancelled = settings.RAKUTEN_POLL_CANCELLED_STATUSES
+        if cancelled:
+            since = window.end - dt.timedelta(hours=settings.RAKUTEN_POLL_CANCELLED_HOURS)
+            searches.append(group(cancelled, max(since, window.start - dt.timedelta(days=729))))
+        searches += [stamped(date_type) for date_type in settings.RAKUTEN_POLL_DATE_TYPES]
+        return searches
+
+    def _read(self, numbers: Sequence[str]) -> Iterator[OrderSnapshot]:
+        result = self.client.get_orders(list(numbers))
+        for number in result.not_found:
+            yield OrderSnapshot(number=number, status="", missing=True)
+        for order in result.orders:
+            yield order_snapshot(order)
 
     def orders_changed(self, window: PollWindow) -> Iterator[OrderSnapshot]:
         """searchOrder by order date over the window for new orders, then getOrder (100 a
-        call) for the new ones and the open ones that changed: those searches by status
+        call) for the new ones and the open ones that changed: those the searches by status
         and date type show as moved, those at an always-read status and those the engine
-        says are due (``RAKUTEN_POLL_*``). A sweep, or a poll without the engine's
-        ``open_status``, reads every open order."""
-        found = self._search(window.start, window.end, window.end)
+        says are due (``RAKUTEN_POLL_*``). The orders known to be wanted before any search
+        (due, always read) are read between the searches: each endpoint has its own
+        1 call/s, so a poll takes about the larger of the two, not their sum. A sweep, or a
+        poll without the engine's ``open_status``, reads every open order."""
         known = window.open_status
         if window.sweep or known is None or not settings.RAKUTEN_POLL_SEARCH_CHANGES:
+            found = self._search(window.start, window.end, window.end)
             final: set[str] = set() if window.sweep else window.known_final(found)
             wanted = list(
                 dict.fromkeys([*(n for n in found if n not in final), *window.open_orders])
             )
-        else:
-            fresh = [number for number in found if number not in known]
-            final = window.known_final(fresh)
-            wanted = list(
-                dict.fromkeys(
-                    [
-                        *(number for number in fresh if number not in final),
-                        *self._moved(window, known),
-                        *window.due,
-                    ]
-                )
+            if window.on_found is not None:
+                window.on_found(len(found), len(wanted))
+            for offset in range(0, len(wanted), 100):
+                yield from self._read(wanted[offset : offset + 100])
+            return
+        always = {str(status) for status in settings.RAKUTEN_POLL_ALWAYS_READ}
+        early = list(
+            dict.fromkeys([*(n for n, status in known.items() if status in always), *window.due])
+        )
+        read: set[str] = set()
+        found: list[str] = []
+        moved: list[str] = []
+
+        def new_orders() -> list[str]:
+            found.extend(self._search(window.start, window.end, window.end))
+            return []  # read below, once it is known which are final
+
+        searches = [new_orders, *self._searches(window, known)]
+        batches = [early[offset : offset + 100] for offset in range(0, len(early), 100)]
+        for step in range(max(len(searches), len(batches))):
+            if step < len(searches):
+                moved += searches[step]()
+            if step < len(batches):
+                read.update(batches[step])
+                yield from self._read(batches[step])
+        fresh = [number for number in found if number not in known]
+        final = window.known_final(fresh)
+        wanted = [
+            number
+            for number in dict.fromkeys(
+                [*(number for number in fresh if number not in final), *moved]
             )
+            if number not in read
+        ]
         if window.on_found is not None:
-            window.on_found(len(found), len(wanted))
+            window.on_found(len(found), len(read) + len(wanted))
         for offset in range(0, len(wanted), 100):
-            result = self.client.get_orders(wanted[offset : offset + 100])
-            for number in result.not_found:
-                yield OrderSnapshot(number=number, status="", missing=True)
-            for order in result.orders:
-                yield order_snapshot(order)
+            yield from self._read(wanted[offset : offset + 100])
 
     def order_applied(self, order: OrderRow, snapshot: OrderSnapshot) -> None:
         """A new order (100) of a store that confirms orders is due for confirmOrder."""

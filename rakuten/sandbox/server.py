@@ -110,6 +110,15 @@ class Handler(SandboxHandler):
     ) -> tuple[int, Any] | None:
         sandbox = self.server.sandbox
         match (method, *parts):
+            case ("PUT", "state"):
+                # The shape GET /_sandbox/state answers: a benchmark builds a large state in
+                # its own process and loads it here, with no --state file saved every 30 s.
+                sandbox.load(body)
+                return 200, sandbox.health()
+            case ("PUT", "clock"):
+                at = body.get("now")
+                sandbox.clock_set(dt.datetime.fromisoformat(at) if at else None)
+                return 200, {"now": sandbox.clock().isoformat()}
             case ("POST", "tick"):
                 sandbox.tick()
                 return 200, {"ok": True}

@@ -22,6 +22,7 @@ from sync.sandbox.persistence import parse_datetime
 from sync.sandbox.state import SandboxState
 
 from ..endpoints import DEFAULT_RATE_LIMITS
+from ..types import JST
 from . import errors
 from .auth import AuthApi
 from .errors import MALFORMED_BODY, gateway_error, inventory_error, order_error
@@ -79,12 +80,24 @@ class Sandbox(OrderApi, InventoryApi, ItemApi, AuthApi, SandboxState):
         )
         self.shops: dict[str, Shop] = {}
         self.clock = clock
+        self._running_clock = clock
         self.confirm_delay = dt.timedelta(seconds=confirm_delay)
         self.random = random.Random(seed)  # noqa: S311 - fake data, not security
 
     @property
     def search_cap(self) -> int:
         return SEARCH_CAP
+
+    def clock_set(self, at: dt.datetime | None) -> None:
+        """Stop the sandbox's clock at `at` (a benchmark's simulated minute: orders placed
+        and moved are stamped with it, searches are checked against it), or let it run
+        again (None). Rate limits keep counting real seconds."""
+        with self.lock:
+            if at is None:
+                self.clock = self._running_clock
+            else:
+                stopped = at.astimezone(JST).replace(microsecond=0)
+                self.clock = lambda: stopped
 
     # --- shops ------------------------------------------------------------------------
 

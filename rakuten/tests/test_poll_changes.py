@@ -63,8 +63,8 @@ def test_a_quiet_poll_reads_no_open_order_and_writes_no_line(engine, shipping):
     run = orders_poll(store_id=STORE)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert order_reads(engine, since) == []
-    # new orders, the status group, the shipping-date search: three calls in all
-    assert calls_since(engine, since) == ["order.search"] * 3
+    # new orders, the pending group, recent cancellations, shipping date: four searches
+    assert calls_since(engine, since) == ["order.search"] * 4
     assert set(OrderLine.objects.values_list("pk", flat=True)) == line_ids
 
 
@@ -94,6 +94,7 @@ def test_status_groups_and_always_read_are_settings(engine, shipping, settings):
     settings.RAKUTEN_POLL_STATUS_GROUPS = [[900], [100, 200, 400, 800]]
     settings.RAKUTEN_POLL_ALWAYS_READ = []
     settings.RAKUTEN_POLL_DATE_TYPES = []
+    settings.RAKUTEN_POLL_CANCELLED_STATUSES = []
     engine.sandbox.order_progress(STORE, shipping[1], 900)
     since = mark(engine)
     orders_poll(store_id=STORE)
@@ -104,6 +105,30 @@ def test_status_groups_and_always_read_are_settings(engine, shipping, settings):
         for c in engine.sandbox.calls_matching(shop_id=STORE, endpoint="order.search")[-3:]
     ]
     assert searched == [None, [900], [100, 200, 400, 800]]
+
+
+def test_orders_due_are_read_between_the_searches(engine, shipping, settings):
+    """Each endpoint has its own 1 call/s: reads of what is known to be wanted go out
+    while the searches wait for their turn."""
+    settings.SYNC_POLL_REREAD_TIERS = ((None, 1),)
+    since = mark(engine)
+    orders_poll(store_id=STORE, now=timezone.now() + dt.timedelta(minutes=2))
+    assert calls_since(engine, since)[:3] == ["order.search", "order.get", "order.search"]
+    assert sorted(order_reads(engine, since)) == sorted(shipping)
+
+
+def test_a_cancellation_is_searched_among_recent_orders_only(engine, shipping, settings):
+    settings.RAKUTEN_POLL_CANCELLED_HOURS = 1
+    engine.sandbox.order_progress(STORE, shipping[0], 900)
+    since = mark(engine)
+    orders_poll(store_id=STORE, now=timezone.now() + dt.timedelta(minutes=20))
+    assert order_reads(engine, since) == [shipping[0]]
+    searched = engine.sandbox.calls_matching(shop_id=STORE, endpoint="order.search")[-4:]
+    cancelled = [c.body for c in searched if c.body.get("orderProgressList") == [900]]
+    assert len(cancelled) == 1
+    # placed in the last hour only (RMS's format: +0900, whole seconds)
+    start = dt.datetime.strptime(cancelled[0]["startDatetime"], "%Y-%m-%dT%H:%M:%S%z")
+    assert timezone.now() - start < dt.timedelta(minutes=45)
 
 
 def test_a_shipped_order_is_found_by_its_shipping_date_and_becomes_final(engine, shipping):

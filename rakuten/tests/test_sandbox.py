@@ -411,3 +411,50 @@ def test_limiter_counts_from_the_answer_and_per_endpoint():
     slow.acquire("shop", "a", 0.5)
     assert time.monotonic() - started >= 1.9
     slow.reset()
+
+
+def test_a_state_built_elsewhere_loads_over_http(sandbox, sandbox_server):
+    """bench_poll builds its shops in its own process and loads them with PUT /_sandbox/state."""
+    built = Sandbox(clock=lambda: NOW - dt.timedelta(days=2))
+    built.shop_add(
+        shop_id="shop-z",
+        service_secret="sz",
+        license_key="kz",
+        items=[{"manageNumber": "m", "variants": [{"variantId": "V", "quantity": 5}]}],
+    )
+    order = built.order_place("shop-z", [{"manageNumber": "m", "variantId": "V", "units": 2}])
+    built.order_progress("shop-z", order.order_number, 300)
+    control = sandbox_server.url + "/_sandbox"
+    answer = requests.put(control + "/state", json=built.dump(), timeout=5)
+    assert answer.json()["shops"] == ["shop-z"]  # the state replaces the one before
+    assert sandbox.dump() == built.dump()
+    loaded = sandbox.order("shop-z", order.order_number)
+    assert (loaded.progress, loaded.ordered_at) == (300, NOW - dt.timedelta(days=2))
+    assert sandbox.stock_of("shop-z", "m", "V") == 3
+
+
+def test_the_clock_stops_at_a_simulated_minute_and_runs_again(sandbox, sandbox_server):
+    control = sandbox_server.url + "/_sandbox"
+    later = NOW + dt.timedelta(hours=5, seconds=7)
+    stopped = requests.put(control + "/clock", json={"now": later.isoformat()}, timeout=5)
+    assert stopped.json()["now"] == later.isoformat()
+    placed = requests.post(
+        control + "/shops/shop-a/orders",
+        json={"lines": [{"manageNumber": "ce1111", "variantId": "CE1111"}]},
+        timeout=5,
+    ).json()
+    assert dt.datetime.fromisoformat(placed["orderDatetime"]) == later
+    number = placed["orderNumber"]
+    requests.post(
+        control + f"/shops/shop-a/orders/{number}/progress", json={"orderProgress": 500}, timeout=5
+    ).raise_for_status()
+    assert sandbox.order("shop-a", number).shipped_at == later
+    # A search is checked against the stopped clock: a window ending then is fine.
+    window = search_body(
+        dateType=4,
+        startDatetime=(later - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+0900"),
+        endDatetime=later.strftime("%Y-%m-%dT%H:%M:%S+0900"),
+    )
+    assert sandbox.order_search(sandbox.shops["shop-a"], window)["orderNumberList"] == [number]
+    running = requests.put(control + "/clock", json={"now": None}, timeout=5).json()["now"]
+    assert abs(dt.datetime.fromisoformat(running) - dt.datetime.now(JST)) < dt.timedelta(minutes=1)
