@@ -13,7 +13,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db.models import F
@@ -28,6 +28,7 @@ from sync.adapters import (
     CatalogPage,
     CredentialField,
     Listing,
+    NoFollowups,
     OrderLineSnapshot,
     OrderSnapshot,
     PollWindow,
@@ -225,7 +226,7 @@ def _utc_day() -> dt.date:
     return timezone.now().astimezone(dt.UTC).date()
 
 
-class EbayAdapter:
+class EbayAdapter(NoFollowups):
     """One eBay seller account, through ``EbayClient``."""
 
     platform: ClassVar[str] = "ebay"
@@ -502,21 +503,3 @@ class EbayAdapter:
                 MSG_READ_OFFERS_HELP,
             ),
         ]
-
-    # --- follow-ups: eBay has none ------------------------------------------------------------
-
-    @classmethod
-    def followups_failed(cls, store_ids: Sequence[str] | None = None) -> Any:
-        from stores.models import StoreSku
-
-        return StoreSku.objects.none()
-
-    @classmethod
-    def followups_retry(
-        cls, ids: Sequence[int] | None = None, *, store_id: str | None = None
-    ) -> int:
-        return 0
-
-    @classmethod
-    def followups_start(cls, store_id: str | None = None) -> list[str]:
-        return []

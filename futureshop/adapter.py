@@ -11,7 +11,7 @@ import datetime as dt
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +24,7 @@ from sync.adapters import (
     CatalogPage,
     CredentialField,
     Listing,
+    NoFollowups,
     OrderLineSnapshot,
     OrderSnapshot,
     PollWindow,
@@ -190,7 +191,7 @@ def order_snapshot(order: Order) -> OrderSnapshot:
     )
 
 
-class FutureshopAdapter:
+class FutureshopAdapter(NoFollowups):
     """One futureshop store, through ``FutureshopClient``."""
 
     platform: ClassVar[str] = "futureshop"
@@ -356,21 +357,3 @@ class FutureshopAdapter:
             yield CatalogPage(
                 entries=len(page), listings=tuple(x for xs in page.values() for x in xs)
             )
-
-    # --- follow-ups: futureshop has none ----------------------------------------------------
-
-    @classmethod
-    def followups_failed(cls, store_ids: Sequence[str] | None = None) -> Any:
-        from stores.models import StoreSku
-
-        return StoreSku.objects.none()
-
-    @classmethod
-    def followups_retry(
-        cls, ids: Sequence[int] | None = None, *, store_id: str | None = None
-    ) -> int:
-        return 0
-
-    @classmethod
-    def followups_start(cls, store_id: str | None = None) -> list[str]:
-        return []

@@ -329,3 +329,24 @@ class Adapter(StockTarget, Protocol):
     def followups_start(cls, store_id: str | None = None) -> list[str]:
         """Queue the follow-ups that are due; the store ids queued."""
         ...
+
+
+class NoFollowups:
+    """The follow-ups of a platform that has none (futureshop, eBay): nothing failed,
+    nothing to retry or start."""
+
+    @classmethod
+    def followups_failed(cls, store_ids: Sequence[str] | None = None) -> Any:
+        from stores.models import StoreSku
+
+        return StoreSku.objects.none()
+
+    @classmethod
+    def followups_retry(
+        cls, ids: Sequence[int] | None = None, *, store_id: str | None = None
+    ) -> int:
+        return 0
+
+    @classmethod
+    def followups_start(cls, store_id: str | None = None) -> list[str]:
+        return []
