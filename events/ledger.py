@@ -31,7 +31,7 @@ INSERT INTO pending_push (store_id, sku_id, status, attempts, next_attempt_at, l
                           requested_at, created_at, updated_at)
 SELECT store_sku.store_id, store_sku.sku_id, 'pending', 0, %s, '', %s, %s, %s
 FROM store_sku JOIN stores ON stores.store_id = store_sku.store_id
-WHERE store_sku.sku_id = %s AND stores.status = 'active' {where}
+WHERE {skus} AND stores.status = 'active' {where}
 ON CONFLICT (store_id, sku_id) DO UPDATE SET
     status = 'pending',
     requested_at = excluded.requested_at,
@@ -46,6 +46,35 @@ WHERE pending_push.status <> 'pending'
        AND pending_push.next_attempt_at > excluded.next_attempt_at)
 """
 
+# Which registrations a change of one SKU makes due: the SKU's own, and those of every set
+# (bundle) it is a component of (a set's stock is what its components allow). On
+# PostgreSQL the ids are gathered first (an InitPlan) and the registrations found by index.
+_ONE_SKU = {
+    "postgresql": "store_sku.sku_id = ANY(ARRAY(SELECT %s::varchar UNION ALL "
+    "SELECT c.set_id FROM sku_components c WHERE c.component_id = %s))",
+    "other": "store_sku.sku_id IN (SELECT %s UNION ALL "
+    "SELECT c.set_id FROM sku_components c WHERE c.component_id = %s)",
+}
+_MANY_SKUS_PG = (
+    "store_sku.sku_id = ANY(ARRAY(SELECT unnest(%s::varchar[]) UNION "
+    "SELECT c.set_id FROM sku_components c WHERE c.component_id = ANY(%s::varchar[])))"
+)
+
+
+def _outbox_sql(target: str, where: str = "") -> str:
+    return OUTBOX_UPSERT.format(skus=target, where=where)
+
+
+def outbox_upsert_one_sql(vendor: str = "postgresql") -> str:
+    """The outbox statement for one SKU (parameters: the time four times, the SKU twice),
+    for a caller sending it without Django (``bench_ledger``'s raw baseline)."""
+    return _outbox_sql(_ONE_SKU["postgresql" if vendor == "postgresql" else "other"])
+
+
+def _vendor_key() -> str:
+    return "postgresql" if connection.vendor == "postgresql" else "other"
+
+
 _SNAPSHOT_UPDATE = (
     "UPDATE inventory_snapshots SET internal_available = internal_available + %s, "
     "last_event_id = %s, updated_at = %s WHERE sku_id = %s{guard} RETURNING internal_available"
@@ -55,7 +84,8 @@ _GUARD = " AND internal_available + %s >= 0"
 _LOOKUP = (
     "SELECT s.allow_oversell, "
     "(SELECT e.event_id FROM inventory_events e WHERE e.token = %s), "
-    "(SELECT 1 FROM stores st WHERE st.store_id = %s) "
+    "(SELECT 1 FROM stores st WHERE st.store_id = %s), "
+    "(SELECT 1 FROM sku_components c WHERE c.set_id = s.sku_id LIMIT 1) "
     "FROM sku_master s WHERE s.sku_id = %s"
 )
 
@@ -116,6 +146,7 @@ class Lookup:
     allow_oversell: bool
     existing_event_id: Any
     store_exists: bool
+    is_set: bool = False
 
 
 def lookup(*, sku_id: str, token: str, store_id: str | None) -> Lookup | None:
@@ -126,7 +157,12 @@ def lookup(*, sku_id: str, token: str, store_id: str | None) -> Lookup | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    return Lookup(allow_oversell=bool(row[0]), existing_event_id=row[1], store_exists=bool(row[2]))
+    return Lookup(
+        allow_oversell=bool(row[0]),
+        existing_event_id=row[1],
+        store_exists=bool(row[2]),
+        is_set=bool(row[3]),
+    )
 
 
 def _prep(model: type, name: str, value: Any) -> Any:
@@ -137,13 +173,13 @@ def outbox_mark(*, sku_id: str, store_id: str | None = None) -> None:
     """Make a push of ``sku_id`` due in each active store it is registered in
     (only ``store_id`` if given), in the caller's transaction."""
     now = _prep(InventoryEvent, "created_at", timezone.now())
-    params: list[Any] = [now, now, now, now, sku_id]
+    params: list[Any] = [now, now, now, now, sku_id, sku_id]
     where = ""
     if store_id is not None:
         where = "AND store_sku.store_id = %s"
         params.append(store_id)
     with connection.cursor() as cursor:
-        cursor.execute(OUTBOX_UPSERT.format(where=where), params)
+        cursor.execute(_outbox_sql(_ONE_SKU[_vendor_key()], where), params)
 
 
 _PG_TYPES = {
@@ -244,25 +280,26 @@ def outbox_mark_many(sku_ids: list[str]) -> None:
     now = _prep(InventoryEvent, "created_at", timezone.now())
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql = OUTBOX_UPSERT.replace("store_sku.sku_id = %s", "store_sku.sku_id = ANY(%s)")
             for start in range(0, len(sku_ids), 10_000):
-                cursor.execute(
-                    sql.format(where=""), [now, now, now, now, sku_ids[start : start + 10_000]]
-                )
+                chunk = sku_ids[start : start + 10_000]
+                cursor.execute(_outbox_sql(_MANY_SKUS_PG), [now, now, now, now, chunk, chunk])
             return
-        for start in range(0, len(sku_ids), 500):
-            chunk = sku_ids[start : start + 500]
+        for start in range(0, len(sku_ids), 400):
+            chunk = sku_ids[start : start + 400]
             marks = ", ".join(["%s"] * len(chunk))
-            sql = OUTBOX_UPSERT.replace("store_sku.sku_id = %s", f"store_sku.sku_id IN ({marks})")
-            cursor.execute(sql.format(where=""), [now, now, now, now, *chunk])
+            # Only placeholders are joined in, never a value.
+            target = (
+                f"store_sku.sku_id IN ({marks}) OR store_sku.sku_id IN (SELECT c.set_id "  # noqa: S608
+                f"FROM sku_components c WHERE c.component_id IN ({marks}))"
+            )
+            cursor.execute(_outbox_sql(f"({target})"), [now, now, now, now, *chunk, *chunk])
 
 
 def outbox_mark_store(*, store_id: str) -> None:
     """Make a push due of every SKU registered in an active store, in one statement."""
     now = _prep(InventoryEvent, "created_at", timezone.now())
-    sql = OUTBOX_UPSERT.replace("store_sku.sku_id = %s", "store_sku.store_id = %s")
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(where=""), [now, now, now, now, store_id])
+        cursor.execute(_outbox_sql("store_sku.store_id = %s"), [now, now, now, now, store_id])
 
 
 def ensure_snapshot(sku_id: str) -> None:
@@ -286,6 +323,7 @@ WITH sku AS (
     SELECT s.allow_oversell FROM sku_master s
     WHERE s.sku_id = %s
       AND NOT EXISTS (SELECT 1 FROM inventory_events e WHERE e.token = %s)
+      AND NOT EXISTS (SELECT 1 FROM sku_components c WHERE c.set_id = s.sku_id)
       AND (%s::varchar IS NULL OR EXISTS (SELECT 1 FROM stores st WHERE st.store_id = %s::varchar))
 ), snap AS (
     UPDATE inventory_snapshots
@@ -315,7 +353,9 @@ def _statements(vendor: str, guard: bool) -> tuple[str, str]:
     fields = _event_fields()
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     if vendor == "postgresql":
-        outbox = OUTBOX_UPSERT.format(where="AND %s <> 0 AND EXISTS (SELECT 1 FROM ev)")
+        outbox = _outbox_sql(
+            _ONE_SKU["postgresql"], where="AND %s <> 0 AND EXISTS (SELECT 1 FROM ev)"
+        )
         # The event's time is taken once the snapshot's row lock is held (clock_timestamp
         # in the UPDATE), so a SKU's timeline in time order is the order its balances
         # chain in, however many writers queued for the lock.
@@ -376,7 +416,7 @@ def apply(
     now = _prep(InventoryEvent, "created_at", event.created_at)
     refusable = amount < 0 and not is_order
     found = lookup(sku_id=sku_id, token=event.token, store_id=event.store_id)
-    if found is None or found.existing_event_id is not None:
+    if found is None or found.existing_event_id is not None or found.is_set:
         return None
     if event.store_id is not None and not found.store_exists:
         return None
@@ -422,7 +462,7 @@ def _apply_one_statement(
         if not (plain_text and (value is None or isinstance(value, str))):
             value = field.get_db_prep_save(value, db)
         params.append(value)
-    params += (is_order and amount < 0, now, now, now, now, sku_id, amount)
+    params += (is_order and amount < 0, now, now, now, now, sku_id, sku_id, amount)
 
     with db.wrap_database_errors, psycopg.Cursor(_preparing(db)) as cursor:
         cursor.execute(_statements("postgresql", False)[0], params, prepare=True)
@@ -443,5 +483,5 @@ def pg_write_statement() -> tuple[str, tuple[str, ...]]:
     Its parameters, in order: sku_id, token, store_id, store_id; amount,
     event_id, sku_id, whether the change may take the stock below zero (an
     order, or not a decrease), amount; the event columns' values; whether it is
-    an order taking stock; the outbox's time four times, sku_id, amount."""
+    an order taking stock; the outbox's time four times, sku_id twice, amount."""
     return _statements("postgresql", False)[0], tuple(name for name, *_ in _pg_bound_columns())

@@ -240,6 +240,8 @@ class AuditAction(models.TextChoices):
     PURCHASE_ITEM_UPDATE = "purchase.item_update", _("purchase item updated")
     OFFICIAL_ACCOUNT_CHANGE = "purchase.account", _("official account changed")
     LEDGER_CHECK = "ledger.check", _("ledger check requested")
+    SET_DEFINE = "sku.set", _("set components changed")
+    ALLOCATION_RULE = "allocation.rule", _("allocation rule changed")
 
 
 class AuditLogQuerySet(AppendOnlyQuerySet):

@@ -34,7 +34,7 @@ from events.models import (
     PendingPush,
 )
 from inventory_site.errors import InventoryError
-from skus.models import Sku, normalize_sku_id
+from skus.models import Sku, SkuComponent, normalize_sku_id
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,10 @@ MSG_REASON_TOO_LONG = _("The reason is longer than %(limit)d characters.")
 REASON_MAX_LENGTH = 1000
 MSG_UNKNOWN_EVENT_TYPE = _("Unknown event type “%(value)s”.")
 MSG_UNKNOWN_SOURCE = _("Unknown event source “%(value)s”.")
+MSG_SET_HAS_NO_STOCK = _(
+    "“%(sku_id)s” is a set: it has no stock of its own, it sells what its components "
+    "allow. Change the components' stock instead."
+)
 
 
 class LedgerError(InventoryError):
@@ -84,6 +88,14 @@ class OversellRefused(LedgerError):
 
 class TokenReused(LedgerError):
     pass
+
+
+class SetHasNoStock(LedgerError):
+    """A stock change of a set SKU: its stock is its components'."""
+
+
+def set_refused(sku_id: str) -> SetHasNoStock:
+    return SetHasNoStock(str(MSG_SET_HAS_NO_STOCK), sku_id=sku_id)
 
 
 # --- audit ----------------------------------------------------------------
@@ -217,6 +229,8 @@ def event_record(
             raise _refuse_unknown_sku(key)
         if store_id is not None and not found.store_exists:
             raise UnknownStore(str(MSG_UNKNOWN_STORE), store_id=store_id)
+        if found.existing_event_id is None and found.is_set:
+            raise set_refused(key)
         if found.existing_event_id is not None:
             existing = InventoryEvent.objects.get(token=token)
             return _replayed(existing, sku_id=key, quantity=amount, event_type=event_type)
@@ -307,6 +321,8 @@ def stock_set(
     the difference is computed against the stock it applies to."""
     key = normalize_sku_id(sku_id)
     with transaction.atomic(savepoint=False):
+        if SkuComponent.objects.filter(set_id=key).exists():
+            raise set_refused(key)
         snapshot = InventorySnapshot.objects.select_for_update().filter(pk=key).first()
         if snapshot is None:
             if not Sku.objects.filter(pk=key).exists():
@@ -352,6 +368,9 @@ def stock_set_many(
     with transaction.atomic(savepoint=False):
         for start in range(0, len(keys), 1000):
             chunk = keys[start : start + 1000]
+            a_set = SkuComponent.objects.filter(set_id__in=chunk).values_list("set_id", flat=True)
+            for set_id in a_set[:1]:
+                raise set_refused(set_id)
             locked = dict(
                 InventorySnapshot.objects.select_for_update()
                 .filter(sku_id__in=chunk)

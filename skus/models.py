@@ -133,6 +133,15 @@ class Sku(models.Model):
         blank=True,
         help_text=_("Other spellings of this SKU, e.g. per store, case kept."),
     )
+    low_stock_threshold = models.PositiveIntegerField(
+        _("low stock threshold"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Warn on the dashboard and in the daily mail when the available stock falls to "
+            "this or below. Empty: no warning."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -186,3 +195,44 @@ class Sku(models.Model):
             self.status != self.Status.ACTIVE or self.environment != self.Environment.TEST
         ):
             raise ValidationError(MSG_TEST_SKU_PROTECTED, code="test_sku_protected")
+
+
+SET_COMPONENT_QUANTITY_MAX = 999
+
+
+class SkuComponent(models.Model):
+    """One component of a set (bundle) SKU: the set takes ``quantity`` of it per unit.
+
+    A set has no stock of its own: it can sell as many as its components allow
+    (min of each component's available // quantity), and an order of it takes its
+    components. Written only through ``skus.services.set_define``, which refuses sets of
+    sets."""
+
+    set = models.ForeignKey(
+        Sku, on_delete=models.PROTECT, related_name="components", db_column="set_id"
+    )
+    component = models.ForeignKey(
+        Sku, on_delete=models.PROTECT, related_name="used_in", db_column="component_id"
+    )
+    quantity = models.PositiveSmallIntegerField(_("quantity per set"), default=1)
+
+    class Meta:
+        db_table = "sku_components"
+        verbose_name = _("set component")
+        verbose_name_plural = _("set components")
+        ordering = ["set_id", "component_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["set", "component"], name="sku_components_set_component"
+            ),
+            models.CheckConstraint(
+                condition=~Q(set=models.F("component")), name="sku_components_not_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1, quantity__lte=SET_COMPONENT_QUANTITY_MAX),
+                name="sku_components_quantity_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.set_id} ← {self.quantity} × {self.component_id}"

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from events.actors import Actor
-from events.ledger import ensure_snapshot
+from events.ledger import ensure_snapshot, outbox_mark
 from events.models import AuditAction, EventSource, EventType, InventoryEvent, InventorySnapshot
 from events.services import (
     MSG_QUANTITY_OUT_OF_RANGE,
@@ -24,7 +24,13 @@ from events.services import (
     stock_set,
 )
 from inventory_site.errors import InventoryError, validation_message
-from skus.models import TEST_SKU_ID, Sku
+from skus.models import (
+    SET_COMPONENT_QUANTITY_MAX,
+    TEST_SKU_ID,
+    Sku,
+    SkuComponent,
+    normalize_sku_id,
+)
 
 MSG_SKU_EXISTS = _("The SKU “%(sku_id)s” already exists.")
 MSG_SKU_FIELD_NOT_EDITABLE = _("These SKU fields cannot be changed here: %(fields)s.")
@@ -127,6 +133,110 @@ def sku_update(*, sku_id: str, actor: Actor, **changes: Any) -> Sku:
     return sku
 
 
+# --- sets (bundles) ---------------------------------------------------------------
+
+SET_COMPONENTS_MAX = 50
+MSG_SET_ITSELF = _("A set cannot be a component of itself (“%(sku_id)s”).")
+MSG_SET_OF_SETS = _(
+    "“%(sku_id)s” is a set itself: sets of sets are not supported; list its components instead."
+)
+MSG_SET_IS_COMPONENT = _(
+    "“%(sku_id)s” is a component of the set “%(used_in)s”: sets of sets are not supported."
+)
+MSG_SET_HAS_EVENTS = _(
+    "“%(sku_id)s” has stock events of its own, and a set has no stock of its own: create "
+    "the set as a new SKU."
+)
+MSG_SET_QUANTITY = _(
+    "The quantity of “%(sku_id)s” in the set must be a whole number from 1 to %(limit)d."
+)
+MSG_SET_TOO_MANY = _("A set has at most %(limit)d components.")
+
+
+def _set_quantity(component: str, raw: object) -> int:
+    try:
+        quantity = int(str(raw).strip()) if not isinstance(raw, int) else raw
+    except ValueError:
+        quantity = 0
+    if isinstance(raw, bool) or not 1 <= quantity <= SET_COMPONENT_QUANTITY_MAX:
+        raise SkuInvalid(str(MSG_SET_QUANTITY), sku_id=component, limit=SET_COMPONENT_QUANTITY_MAX)
+    return quantity
+
+
+def set_components_check(set_id: str, components: list[tuple[str, object]]) -> dict[str, int]:
+    """The components of a set as {component id: quantity}, a component listed twice
+    counted twice; refuses, with a message naming the SKU, an unknown or invalid id, a
+    bad quantity, the set itself and a set as a component. Reads, never writes."""
+    parts: dict[str, int] = {}
+    for raw_id, raw_quantity in components:
+        try:
+            component = normalize_sku_id(raw_id)
+        except ValidationError as exc:
+            raise SkuInvalid(validation_message(exc)) from exc
+        parts[component] = parts.get(component, 0) + _set_quantity(component, raw_quantity)
+        if parts[component] > SET_COMPONENT_QUANTITY_MAX:
+            raise SkuInvalid(
+                str(MSG_SET_QUANTITY), sku_id=component, limit=SET_COMPONENT_QUANTITY_MAX
+            )
+    if len(parts) > SET_COMPONENTS_MAX:
+        raise SkuInvalid(str(MSG_SET_TOO_MANY), limit=SET_COMPONENTS_MAX)
+    if set_id in parts:
+        raise SkuInvalid(str(MSG_SET_ITSELF), sku_id=set_id)
+    known = set(Sku.objects.filter(pk__in=list(parts)).values_list("sku_id", flat=True))
+    for component in parts:
+        if component not in known:
+            raise SkuInvalid(str(MSG_UNKNOWN_SKU), sku_id=component)
+    nested = (
+        SkuComponent.objects.filter(set_id__in=list(parts))
+        .order_by("set_id")
+        .values_list("set_id", flat=True)
+    )
+    for component in nested[:1]:
+        raise SkuInvalid(str(MSG_SET_OF_SETS), sku_id=component)
+    if parts:
+        used_in = SkuComponent.objects.filter(component_id=set_id).order_by("set_id").first()
+        if used_in is not None:
+            raise SkuInvalid(str(MSG_SET_IS_COMPONENT), sku_id=set_id, used_in=used_in.set_id)
+    return parts
+
+
+def set_define(
+    *, sku_id: str, components: list[tuple[str, object]], actor: Actor
+) -> dict[str, int]:
+    """Make ``sku_id`` a set of ``components`` [(component id, quantity per set)], or,
+    with none, no longer a set; audited, and every store the set is registered in is
+    made due. A SKU with stock events of its own cannot become a set. Returns the
+    components as stored."""
+    key = normalize_sku_id(sku_id)
+    with transaction.atomic():
+        # The set's row lock orders concurrent definitions touching it.
+        sku = Sku.objects.select_for_update().filter(pk=key).first()
+        if sku is None:
+            raise SkuInvalid(str(MSG_UNKNOWN_SKU), sku_id=key)
+        parts = set_components_check(key, components)
+        before = dict(
+            SkuComponent.objects.filter(set_id=key).values_list("component_id", "quantity")
+        )
+        if parts == before:
+            return parts
+        if parts and not before and InventoryEvent.objects.filter(sku_id=key).exists():
+            raise SkuInvalid(str(MSG_SET_HAS_EVENTS), sku_id=key)
+        SkuComponent.objects.filter(set_id=key).exclude(component_id__in=list(parts)).delete()
+        for component, quantity in parts.items():
+            SkuComponent.objects.update_or_create(
+                set_id=key, component_id=component, defaults={"quantity": quantity}
+            )
+        ensure_snapshot(key)
+        outbox_mark(sku_id=key)
+        if not actor.is_system:
+            audit_record(
+                actor=actor,
+                action=AuditAction.SET_DEFINE,
+                details={"sku_id": key, "components": parts, "before": before},
+            )
+    return parts
+
+
 # --- the test environment (ce1111) -----------------------------------------------
 
 
@@ -158,8 +268,11 @@ def env_test_reset(*, actor: Actor, stock: int | None = None) -> list[InventoryE
     with transaction.atomic(durable=True):
         env_test_sku_ensure()
         events = []
-        test_skus = Sku.objects.filter(environment=Sku.Environment.TEST).values_list(
-            "sku_id", flat=True
+        # A set has no stock of its own to reset.
+        test_skus = (
+            Sku.objects.filter(environment=Sku.Environment.TEST)
+            .exclude(components__isnull=False)
+            .values_list("sku_id", flat=True)
         )
         for sku_id in test_skus.order_by("sku_id"):
             wanted = target if sku_id == TEST_SKU_ID else 0

@@ -1,5 +1,7 @@
 """Stores and the per-store registration of SKUs (the platform id mapping)."""
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -150,3 +152,78 @@ class StoreSku(models.Model):
         if self.safety_stock is not None:
             return self.safety_stock
         return self.store.safety_stock
+
+
+class AllocationRule(models.Model):
+    """A rule for how much of a SKU's available stock a store is told (stores.allocation).
+
+    For the whole store (``sku`` empty) or one SKU there; standing, or in force only
+    between ``starts_at`` and ``ends_at`` (a sale day). A standing buffer is the safety
+    stock (the store's, or the registration's), so a buffer rule always has a window."""
+
+    class Kind(models.TextChoices):
+        BUFFER = "buffer", _("buffer (units held back)")
+        SHARE = "share", _("share of available (%)")
+        CAP = "cap", _("maximum shown")
+        ZERO_BELOW = "zero_below", _("show 0 when available is below")
+
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="allocation_rules", db_column="store_id"
+    )
+    sku = models.ForeignKey(
+        "skus.Sku",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="allocation_rules",
+        db_column="sku_id",
+        help_text=_("Empty: every SKU of the store."),
+    )
+    kind = models.CharField(_("rule"), max_length=20, choices=Kind.choices)
+    value = models.PositiveIntegerField(_("value"))
+    starts_at = models.DateTimeField(_("from"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
+    # The last window edge (start or end) whose pushes were made due.
+    edge_applied_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        db_table = "allocation_rules"
+        verbose_name = _("allocation rule")
+        verbose_name_plural = _("allocation rules")
+        ordering = ["store_id", "sku_id", "kind", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["buffer", "share", "cap", "zero_below"]),
+                name="allocation_rules_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="share") | Q(value__lte=100),
+                name="allocation_rules_share_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True)
+                | Q(ends_at__isnull=True)
+                | Q(starts_at__lt=models.F("ends_at")),
+                name="allocation_rules_window_order",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="buffer") | Q(starts_at__isnull=False) | Q(ends_at__isnull=False),
+                name="allocation_rules_buffer_windowed",
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "sku"], name="allocation_rules_store_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}:{self.sku_id or '*'} {self.kind} {self.value}"
+
+    @property
+    def windowed(self) -> bool:
+        return self.starts_at is not None or self.ends_at is not None
+
+    def in_force(self, now: dt.datetime) -> bool:
+        return (self.starts_at is None or self.starts_at <= now) and (
+            self.ends_at is None or now < self.ends_at
+        )

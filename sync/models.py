@@ -252,6 +252,10 @@ class OrderLine(models.Model):
         related_name="+",
         db_column="sku_id",
     )
+    # When ``sku`` is a set: its components as they were when the line first matched it
+    # ({component id: quantity per set}), so a later change of the set's recipe never
+    # moves the stock of an order already taken.
+    components = models.JSONField(_("set components"), null=True, blank=True)
 
     class Meta:
         db_table = "sync_order_lines"

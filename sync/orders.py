@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -27,6 +27,7 @@ from django_q.tasks import async_task
 from events.actors import Actor
 from events.models import AuditAction, EventSource, EventType
 from events.services import QUANTITY_LIMIT, audit_record, event_record, make_token
+from skus.sets import compositions
 from stores.models import Store
 
 from .adapters import AppliedOrder, OrderSnapshot, PollWindow
@@ -179,7 +180,10 @@ def _order_store(store: Store, snapshot: OrderSnapshot, label: Callable, now: dt
 
 
 def _converge_plan(
-    row: Order, targets: Mapping[str, int], states: dict[str, OrderSkuState]
+    row: Order,
+    targets: Mapping[str, int],
+    states: dict[str, OrderSkuState],
+    via: Mapping[str, set[str]] | None = None,
 ) -> list[tuple[OrderSkuState, list[dict[str, Any]]]]:
     """For each SKU of the order: its state as it will be, and the events that take the
     ledger there (``event_record`` arguments). ``states`` gains the SKUs first seen."""
@@ -212,7 +216,11 @@ def _converge_plan(
                     "token": make_token(
                         platform, row.store_id, row.order_number, sku_id, state.events, target
                     ),
-                    "metadata": {"units": target, "was": state.taken},
+                    "metadata": {
+                        "units": target,
+                        "was": state.taken,
+                        **({"sets": sorted(via[sku_id])} if via and via.get(sku_id) else {}),
+                    },
                     **common,
                 }
             )
@@ -234,12 +242,33 @@ def _converge_plan(
     return plan
 
 
-def _targets(row: Order, lines: Sequence[OrderLine]) -> dict[str, int]:
+def _targets(row: Order, lines: Sequence[OrderLine]) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """The units the order holds of each SKU now, a set's line counted in its components
+    (as frozen on the line); and, per component, the sets that took it."""
     targets: dict[str, int] = defaultdict(int)
+    via: dict[str, set[str]] = defaultdict(set)
     for line in lines:
-        if line.sku_id is not None:
-            targets[line.sku_id] += line.units if not line.deleted and not row.cancelled else 0
-    return targets
+        if line.sku_id is None:
+            continue
+        units = line.units if not line.deleted and not row.cancelled else 0
+        if line.components:
+            for component, quantity in line.components.items():
+                targets[component] += units * quantity
+                via[component].add(line.sku_id)
+        else:
+            targets[line.sku_id] += units
+    return targets, via
+
+
+def _freeze_components(lines: Iterable[OrderLine]) -> None:
+    """Give each line newly matched to a set its set's components (one query)."""
+    fresh = [line for line in lines if line.sku_id is not None and line.components is None]
+    if not fresh:
+        return
+    recipes = compositions(line.sku_id for line in fresh)
+    for line in fresh:
+        if line.sku_id in recipes:
+            line.components = recipes[line.sku_id]
 
 
 def order_converge(row: Order, matcher: Matcher) -> int:
@@ -247,15 +276,20 @@ def order_converge(row: Order, matcher: Matcher) -> int:
 
     Runs in the caller's transaction; returns the number of events recorded."""
     lines = list(row.lines.all())
+    matched = []
     for line in lines:
         if line.sku_id is None:
             sku_id = matcher(line.listing)
             if sku_id is not None:
                 line.sku_id = sku_id
-                line.save(update_fields=["sku"])
+                matched.append(line)
+    _freeze_components(matched)
+    for line in matched:
+        line.save(update_fields=["sku", "components"])
     states = {s.sku_id: s for s in OrderSkuState.objects.select_for_update().filter(order=row)}
     recorded = 0
-    for state, events in _converge_plan(row, _targets(row, lines), states):
+    targets, via = _targets(row, lines)
+    for state, events in _converge_plan(row, targets, states, via):
         for event in events:
             event_record(**event)
         recorded += len(events)
@@ -307,29 +341,34 @@ def orders_apply(
         ids = [row.pk for row in rows.values()]
         # What each line matched before, by the platform's line id (else what it sells).
         before = {
-            (order_id, _line_key(line_id, listing)): sku_id
-            for order_id, line_id, listing, sku_id in OrderLine.objects.filter(
+            (order_id, _line_key(line_id, listing)): (sku_id, components)
+            for order_id, line_id, listing, sku_id, components in OrderLine.objects.filter(
                 order_id__in=ids
-            ).values_list("order_id", "line_id", "listing", "sku_id")
+            ).values_list("order_id", "line_id", "listing", "sku_id", "components")
         }
         OrderLine.objects.filter(order_id__in=ids).delete()
         lines: dict[str, list[OrderLine]] = {}
         for number, snapshot in wanted.items():
             row = rows[number]
-            lines[number] = [
-                OrderLine(
-                    order=row,
-                    position=position,
-                    line_id=line.line_id[:64],
-                    listing=dict(line.listing),
-                    listing_label=label(line.listing)[:200],
-                    units=max(line.units, 0),
-                    deleted=not line.counts,
-                    sku_id=before.get((row.pk, _line_key(line.line_id, line.listing)))
-                    or matcher(line.listing),
+            lines[number] = []
+            for position, line in enumerate(snapshot.lines):
+                sku_id, components = before.get(
+                    (row.pk, _line_key(line.line_id, line.listing)), (None, None)
                 )
-                for position, line in enumerate(snapshot.lines)
-            ]
+                lines[number].append(
+                    OrderLine(
+                        order=row,
+                        position=position,
+                        line_id=line.line_id[:64],
+                        listing=dict(line.listing),
+                        listing_label=label(line.listing)[:200],
+                        units=max(line.units, 0),
+                        deleted=not line.counts,
+                        sku_id=sku_id or matcher(line.listing),
+                        components=components if sku_id else None,
+                    )
+                )
+        _freeze_components(line for group in lines.values() for line in group)
         OrderLine.objects.bulk_create([line for group in lines.values() for line in group])
         if hook is not None:
             for number, snapshot in wanted.items():
@@ -340,7 +379,8 @@ def orders_apply(
         to_record: list[tuple[str, str, int, dict[str, Any]]] = []
         changed: list[OrderSkuState] = []
         for number, row in rows.items():
-            for state, events in _converge_plan(row, _targets(row, lines[number]), states[row.pk]):
+            targets, via = _targets(row, lines[number])
+            for state, events in _converge_plan(row, targets, states[row.pk], via):
                 if events:
                     changed.append(state)
                 for position, event in enumerate(events):

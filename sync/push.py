@@ -19,9 +19,10 @@ from django_q.tasks import async_task
 
 from events.actors import Actor
 from events.ledger import outbox_mark, outbox_mark_store
-from events.models import AuditAction, InventorySnapshot, PendingPush
+from events.models import AuditAction, PendingPush
 from events.services import audit_record, failed_retry
-from stores.allocation import store_quantity
+from skus.sets import available_expression
+from stores.allocation import StoreRules, allocate, store_quantity
 from stores.models import Store, StoreSku
 
 from .adapters import StockTarget, StockUpdate
@@ -37,8 +38,9 @@ MSG_STOPPED = _("The push was stopped by staff before this row; it is sent by th
 
 
 def push_quantity(available: int, safety: int, maximum: int) -> int:
-    """What a store is told: available less its safety stock, clamped to what the
-    platform accepts (0 … ``maximum``)."""
+    """What a store with no allocation rule but a safety stock is told: available less
+    it, clamped to what the platform accepts (0 … ``maximum``). The push itself applies
+    every rule (``stores.allocation.allocate``)."""
     return store_quantity(available, safety, maximum)
 
 
@@ -89,11 +91,7 @@ def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:
     registration = StoreSku.objects.filter(store=store, sku_id=OuterRef("sku_id"))
     return list(
         mine.annotate(
-            available=Subquery(
-                InventorySnapshot.objects.filter(sku_id=OuterRef("sku_id")).values(
-                    "internal_available"
-                )
-            ),
+            available=available_expression("sku_id"),
             registration_id=Subquery(registration.values("id")),
             safety=Subquery(registration.values("safety_stock")),
         ).values(
@@ -122,12 +120,16 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
         _fail(unregistered, unbound_message)
         log.add("failed", len(unregistered))
     work = [row for row in rows if row["registration_id"] is not None]
+    rules = StoreRules(store, now)
     for row in work:
-        safety = store.safety_stock if row["safety"] is None else row["safety"]
         row["update"] = StockUpdate(
             registration_id=row["registration_id"],
             sku_id=row["sku_id"],
-            quantity=push_quantity(row["available"] or 0, safety, target.quantity_max),
+            quantity=allocate(
+                row["available"] or 0,
+                rules.for_sku(row["sku_id"], row["safety"]),
+                target.quantity_max,
+            ).quantity,
         )
     # Stock at or near zero first: those are the ones that oversell.
     work.sort(key=lambda row: (row["update"].quantity, row["sku_id"]))

@@ -613,8 +613,12 @@ def test_forwards_keeps_every_row_of_the_previous_release(old_apps):
         "tokyo": {"service_secret": "SP-tokyo-secret", "license_key": "SL-tokyo-key"},
         "osaka": {"service_secret": "SP-osaka-secret"},
     }
+    # New SKU fields start empty (no low-stock warning).
+    assert [without(row, "low_stock_threshold") for row in rows(latest_model("skus.Sku"))] == (
+        before["skus.Sku"]
+    )
+    assert {row["low_stock_threshold"] for row in rows(latest_model("skus.Sku"))} == {None}
     for label in [
-        "skus.Sku",
         "events.InventoryEvent",
         "events.InventorySnapshot",
         "events.AuditLog",
@@ -702,10 +706,11 @@ def test_forwards_keeps_every_row_of_the_previous_release(old_apps):
     assert len(lines) == len(old_lines) == len(LINES)
     for old_row, new_row, expected in zip(old_lines, lines, LINES, strict=True):
         assert without(old_row, "manage_number", "variant_id", "merchant_sku_id") == without(
-            new_row, "listing", "listing_label", "line_id"
+            new_row, "listing", "listing_label", "line_id", "components"
         )
         # The previous release kept no line ids: such lines are matched by their listing.
         assert new_row["line_id"] == ""
+        assert new_row["components"] is None  # no sets before
         assert (new_row["listing"], new_row["listing_label"]) == (expected[8], expected[9])
         assert (new_row["sku_id"], new_row["units"], new_row["deleted"]) == expected[2:5]
     assert len(lines[7]["listing_label"]) == 200

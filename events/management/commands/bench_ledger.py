@@ -316,7 +316,7 @@ class Command(BaseCommand):
         def raw() -> Iterator[Write]:
             from psycopg.types.json import Jsonb
 
-            outbox = ledger.OUTBOX_UPSERT.format(where="")
+            outbox = ledger.outbox_upsert_one_sql()
 
             def write(writer: int, count: int) -> None:
                 for i in range(count):
@@ -338,7 +338,7 @@ class Command(BaseCommand):
                     }
                     conn.execute(_RAW_EVENT, [event[column] for column in _RAW_EVENT_COLUMNS])
                     now = datetime.now(UTC)
-                    conn.execute(outbox, (now, now, now, now, sku_id))
+                    conn.execute(outbox, (now, now, now, now, sku_id, sku_id))
                     conn.commit()
 
             with self._bare_connection() as conn:
@@ -366,7 +366,7 @@ class Command(BaseCommand):
                     params = (
                         *(sku_id, token, None, None, -1, event_id, sku_id, True, -1),
                         *(event[column] for column in columns),
-                        *(True, now, now, now, now, sku_id, -1),
+                        *(True, now, now, now, now, sku_id, sku_id, -1),
                     )
                     conn.execute(statement, params, prepare=True).fetchone()
 
