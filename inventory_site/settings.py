@@ -514,3 +514,19 @@ SPECTACULAR_SETTINGS = {
         "ActiveStatusEnum": "stores.models.Store.Status",
     },
 }
+
+# Mail (the daily low-stock summary). The demo and DEBUG print mails on the console; in
+# production set EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587).
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="inventory-sync@localhost")
+# Who gets the low-stock summary: these addresses, or when empty every active staff user
+# with an e-mail address who may see SKUs. The language of the mail.
+LOW_STOCK_MAIL_TO = env.list("LOW_STOCK_MAIL_TO", default=[])
+LOW_STOCK_MAIL_LANGUAGE = env.str("LOW_STOCK_MAIL_LANGUAGE", default="ja")

@@ -167,6 +167,12 @@ class Sku(models.Model):
         ]
         indexes = [
             models.Index(fields=["environment", "status"], name="sku_master_env_status"),
+            # The few SKUs with a low-stock threshold, read by the dashboard and the mail.
+            models.Index(
+                fields=["sku_id"],
+                condition=Q(low_stock_threshold__isnull=False),
+                name="sku_master_low_stock",
+            ),
         ]
 
     def __str__(self) -> str:

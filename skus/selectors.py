@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
-from events.models import InventoryEvent, PendingPush
+from events.models import InventoryEvent, InventorySnapshot, PendingPush
+from stores.allocation import Allocation
 from stores.models import StoreSku
 
-from .models import Sku, SkuSearchText, normalize_sku_id
+from .models import Sku, SkuComponent, SkuSearchText, normalize_sku_id
 
 LOW_STOCK = 5
 
@@ -44,34 +47,150 @@ def sku_search(
 
 
 @dataclass
+class ComponentView:
+    """One component of a set: how many the set takes and how many sets it allows."""
+
+    sku_id: str
+    display_id: str
+    quantity: int
+    available: int
+
+    @property
+    def allows(self) -> int:
+        return self.available // self.quantity
+
+
+@dataclass
 class StoreView:
-    """What a store should show for a SKU, and why."""
+    """What a store should show for a SKU, and why: the pool, each rule applied, what was
+    last pushed and what is still to go."""
 
     registration: StoreSku
     available: int
-    safety: int
-    should_show: int
+    allocation: Allocation
     pending: PendingPush | None
 
+    @property
+    def safety(self) -> int:
+        return next((s.value for s in self.allocation.steps if s.kind == "buffer"), 0)
 
-def sku_store_views(sku: Sku) -> list[StoreView]:
-    from stores.allocation import store_quantity
+    @property
+    def should_show(self) -> int:
+        return self.allocation.quantity
 
-    available = sku.snapshot.internal_available if hasattr(sku, "snapshot") else 0
-    pending = {p.store_id: p for p in PendingPush.objects.filter(sku=sku)}
+    @property
+    def in_step(self) -> bool:
+        """The store was last told what it should show, and nothing is waiting to go."""
+        return self.pending is None and self.registration.last_pushed_quantity == (self.should_show)
+
+
+@dataclass
+class Explanation:
+    """Why each store shows what it shows for one SKU."""
+
+    sku: Sku
+    available: int
+    components: list[ComponentView]
+    stores: list[StoreView]
+    events: list[InventoryEvent]
+    used_in: list[tuple[str, int]]  # the sets this SKU is a component of (id, quantity)
+
+
+EXPLAIN_EVENTS = 10
+
+
+def sku_explain(sku: Sku, now: dt.datetime | None = None) -> Explanation:
+    """The explanation the SKU page and the API show, in a fixed number of queries:
+    the pool (a set's from its components), each store's rules applied in order with
+    their effect (``stores.allocation.allocate``, the push's own function), the last
+    push and the one pending or failed, and the last events that moved the stock."""
+    from stores.allocation import PLATFORM_MAXIMUM, StoreRules, allocate
+    from stores.models import AllocationRule
+
+    from .sets import set_of
+
+    now = now or timezone.now()
+    parts = dict(
+        SkuComponent.objects.filter(set_id=sku.sku_id).values_list("component_id", "quantity")
+    )
+    wanted = [sku.sku_id, *parts]
+    stock = dict(
+        InventorySnapshot.objects.filter(sku_id__in=wanted).values_list(
+            "sku_id", "internal_available"
+        )
+    )
+    available = set_of(parts, stock) if parts else stock.get(sku.sku_id, 0)
+    names = dict(Sku.objects.filter(sku_id__in=list(parts)).values_list("sku_id", "original_sku"))
+    components = [
+        ComponentView(
+            sku_id=component,
+            display_id=names.get(component) or component,
+            quantity=quantity,
+            available=stock.get(component, 0),
+        )
+        for component, quantity in sorted(parts.items())
+    ]
+    registrations = list(sku.registrations.select_related("store").order_by("store_id"))
+    store_ids = [r.store_id for r in registrations]
+    rules: dict[str, list[AllocationRule]] = {store_id: [] for store_id in store_ids}
+    for rule in (
+        AllocationRule.objects.filter(store_id__in=store_ids)
+        .filter(Q(sku__isnull=True) | Q(sku=sku))
+        .exclude(ends_at__lte=now)
+    ):
+        rules[rule.store_id].append(rule)
+    pending = {p.store_id: p for p in PendingPush.objects.filter(sku=sku, store_id__in=store_ids)}
     views = []
-    for registration in sku.registrations.select_related("store").order_by("store_id"):
-        safety = registration.effective_safety_stock
+    for registration in registrations:
+        store_rules = StoreRules(registration.store, now, rules=rules[registration.store_id])
+        allocation = allocate(
+            available,
+            store_rules.for_sku(sku.sku_id, registration.safety_stock),
+            PLATFORM_MAXIMUM.get(registration.store.platform_type),
+        )
         views.append(
             StoreView(
                 registration=registration,
                 available=available,
-                safety=safety,
-                should_show=store_quantity(available, safety),
+                allocation=allocation,
                 pending=pending.get(registration.store_id),
             )
         )
-    return views
+    events = list(
+        InventoryEvent.objects.filter(sku_id__in=wanted)
+        .exclude(quantity=0)
+        .order_by("-created_at")[:EXPLAIN_EVENTS]
+    )
+    used_in = list(
+        SkuComponent.objects.filter(component_id=sku.sku_id)
+        .order_by("set_id")
+        .values_list("set_id", "quantity")
+    )
+    return Explanation(
+        sku=sku,
+        available=available,
+        components=components,
+        stores=views,
+        events=events,
+        used_in=used_in,
+    )
+
+
+def sku_store_views(sku: Sku) -> list[StoreView]:
+    return sku_explain(sku).stores
+
+
+def low_stock() -> QuerySet[Sku]:
+    """Active SKUs whose available stock (a set's: what its components allow) is at or
+    below their low-stock threshold, scarcest first; each with ``available``."""
+    from .sets import available_expression
+
+    return (
+        Sku.objects.filter(low_stock_threshold__isnull=False, status=Sku.Status.ACTIVE)
+        .annotate(available=available_expression("sku_id"))
+        .filter(available__lte=F("low_stock_threshold"))
+        .order_by("available", "sku_id")
+    )
 
 
 # The admin's searches over tables of millions of rows match a SKU id exactly or by its

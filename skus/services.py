@@ -36,7 +36,16 @@ MSG_SKU_EXISTS = _("The SKU “%(sku_id)s” already exists.")
 MSG_SKU_FIELD_NOT_EDITABLE = _("These SKU fields cannot be changed here: %(fields)s.")
 
 SKU_EDITABLE_FIELDS = frozenset(
-    {"sku_name", "allow_oversell", "environment", "status", "metadata", "aliases", "original_sku"}
+    {
+        "sku_name",
+        "allow_oversell",
+        "environment",
+        "status",
+        "metadata",
+        "aliases",
+        "original_sku",
+        "low_stock_threshold",
+    }
 )
 
 
@@ -61,6 +70,7 @@ def sku_create(
     metadata: dict[str, Any] | None = None,
     aliases: dict[str, Any] | None = None,
     initial_stock: int | None = None,
+    low_stock_threshold: int | None = None,
 ) -> Sku:
     """Create a SKU with its (zero) snapshot, and its INITIAL stock event when
     ``initial_stock`` is given; the id is lowercased, its case kept in
@@ -72,6 +82,7 @@ def sku_create(
         allow_oversell=allow_oversell,
         metadata=metadata or {},
         aliases=aliases or {},
+        low_stock_threshold=low_stock_threshold,
     )
     try:
         sku.normalize()

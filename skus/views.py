@@ -21,7 +21,7 @@ from .forms import AdjustForm
 from .models import Sku
 from .pagination import COUNT_LIMIT, count_up_to, keyset_page
 from .panels import sku_panels
-from .selectors import sku_search, sku_store_views
+from .selectors import sku_explain, sku_search
 
 CHART_POINTS = 200
 SKU_PAGE = 50
@@ -93,6 +93,7 @@ def sku_detail(request: HttpRequest, sku_id: str) -> HttpResponse:
             else:
                 messages.success(request, _("Stock adjusted."))
                 return redirect("skus:detail", sku_id=sku.sku_id)
+    explanation = sku_explain(sku)
     timeline = Paginator(sku_events(sku_id=sku.sku_id), 50).get_page(request.GET.get("page"))
     recent = list(sku_events(sku_id=sku.sku_id)[:CHART_POINTS])[::-1]
     context = _context(request, f"{sku.original_sku or sku.sku_id} · {sku.sku_name}")
@@ -101,9 +102,10 @@ def sku_detail(request: HttpRequest, sku_id: str) -> HttpResponse:
         timeline=timeline,
         chart=stock_chart(recent),
         chart_events=len(recent),
-        stores=sku_store_views(sku),
+        explain=explanation,
+        stores=explanation.stores,
         form=form,
-        can_adjust=can_adjust,
+        can_adjust=can_adjust and not explanation.components,
         panels=sku_panels(sku),
     )
     return render(request, "skus/detail.html", context)

@@ -33,6 +33,15 @@ from stores.models import AllocationRule, Store
 
 Kind = AllocationRule.Kind
 
+# Each platform's largest quantity, registered by the engine when it starts (it knows the
+# adapters; this module does not), so pages compute exactly what a push sends.
+PLATFORM_MAXIMUM: dict[str, int] = {}
+
+
+def platform_maximum_register(platform: str, maximum: int) -> None:
+    PLATFORM_MAXIMUM[platform] = maximum
+
+
 # The order the kinds apply in.
 ORDER = (Kind.ZERO_BELOW, Kind.SHARE, Kind.BUFFER, Kind.CAP)
 

@@ -28,6 +28,8 @@ SCHEDULES = [
     ScheduleSpec("sync: nightly reconcile", "sync.tasks.reconcile_all", "D", at=dt.time(4, 0)),
     # The reconciliation page shows the newest stored check instead of summing the ledger.
     ScheduleSpec("ledger: nightly check", "events.tasks.ledger_check", "D", at=dt.time(4, 30)),
+    # SKUs at or below their low-stock threshold, mailed to staff each morning.
+    ScheduleSpec("skus: daily low-stock mail", "skus.tasks.low_stock_mail", "D", at=dt.time(8, 0)),
 ]
 # The names these schedules had while the engine lived in rakuten/: renamed on migrate.
 RENAMED = {

@@ -13,6 +13,7 @@ from django_q.tasks import async_task
 
 from events.actors import Actor
 from stores.models import Store
+from stores.services import allocation_edges_apply
 
 from .catalog import reconcile_run, sku_sync_run
 from .models import PollState, SyncRun
@@ -64,7 +65,9 @@ def poll_store(store_id: str, sweep: bool = False) -> str:
 
 
 def push_due() -> list[str]:
-    """Every minute (and after a poll that recorded orders): push each store with due rows."""
+    """Every minute (and after a poll that recorded orders): push each store with due rows,
+    after making due what an allocation rule's period starting or ending changes."""
+    allocation_edges_apply()
     stores = stores_with_due_pushes()
     for store_id in stores:
         async_task("sync.tasks.push_store", store_id, task_name=f"push {store_id}")

@@ -32,4 +32,8 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('set', 'component'), name='sku_components_set_component'), models.CheckConstraint(condition=models.Q(('set', models.F('component')), _negated=True), name='sku_components_not_itself'), models.CheckConstraint(condition=models.Q(('quantity__gte', 1), ('quantity__lte', 999)), name='sku_components_quantity_valid')],
             },
         ),
+        migrations.AddIndex(
+            model_name='sku',
+            index=models.Index(condition=models.Q(('low_stock_threshold__isnull', False)), fields=['sku_id'], name='sku_master_low_stock'),
+        ),
     ]

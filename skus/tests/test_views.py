@@ -51,8 +51,11 @@ def test_detail_adjust_timeline_and_store_quantities(client):
     url = reverse("skus:detail", args=["mug-white"])
     page = client.get(url).content.decode()
     assert 'id="stock-chart"' in page
-    assert ">outlet</a>" in page
-    assert "<td>7</td>" in page  # 10 less the outlet's safety stock of 3
+    assert "(outlet):" in page
+    why = page[page.index('id="explain-outlet"') :]
+    # 10 less the outlet's safety stock of 3, step by step.
+    assert "<td>hold back 3</td><td>the store&#x27;s safety stock</td><td>-3</td><td>7</td>" in why
+    assert "should show 7" in why
     client.post(url, {"quantity": "-4", "reason": "breakage"})
     assert InventoryEvent.objects.filter(
         sku_id="mug-white", reason="breakage", quantity=-4
