@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.models import AuditLog, InventoryEvent
 from events.services import REASON_MAX_LENGTH
-from skus.models import Sku
-from stores.models import Store, StoreSku
+from skus.models import SET_COMPONENT_QUANTITY_MAX, Sku
+from skus.sets import availability
+from stores.models import AllocationRule, Store, StoreSku
 
 from .models import ApiToken
 
@@ -64,9 +66,19 @@ class StoreCreateSerializer(serializers.Serializer):
     )
 
 
+class ComponentSerializer(serializers.Serializer):
+    """One component of a set: the SKU and how many of it one set takes."""
+
+    sku_id = serializers.CharField(max_length=100)
+    quantity = serializers.IntegerField(min_value=1, max_value=SET_COMPONENT_QUANTITY_MAX)
+
+
 class SkuSerializer(serializers.ModelSerializer):
-    available = serializers.IntegerField(
-        source="snapshot.internal_available", read_only=True, default=0
+    available = serializers.SerializerMethodField(
+        help_text="The stock available now; for a set, what its components allow."
+    )
+    components = serializers.SerializerMethodField(
+        help_text="A set's components (empty for a SKU that is not a set)."
     )
 
     class Meta:
@@ -78,13 +90,27 @@ class SkuSerializer(serializers.ModelSerializer):
             "environment",
             "status",
             "allow_oversell",
+            "low_stock_threshold",
             "metadata",
             "aliases",
             "available",
+            "components",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_available(self, sku: Sku) -> int:
+        if hasattr(sku, "available_now"):
+            return sku.available_now
+        return availability([sku.sku_id])[sku.sku_id]
+
+    @extend_schema_field(ComponentSerializer(many=True))
+    def get_components(self, sku: Sku) -> list[dict[str, Any]]:
+        return [
+            {"sku_id": part.component_id, "quantity": part.quantity}
+            for part in sorted(sku.components.all(), key=lambda part: part.component_id)
+        ]
 
 
 class SkuCreateSerializer(serializers.Serializer):
@@ -96,6 +122,14 @@ class SkuCreateSerializer(serializers.Serializer):
         required=False, min_value=-(2**31), max_value=2**31 - 1
     )
     metadata = serializers.DictField(required=False, default=dict)
+    low_stock_threshold = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
+    )
+    components = ComponentSerializer(
+        many=True,
+        required=False,
+        help_text="Make the new SKU a set of these components (it then has no stock of its own).",
+    )
 
 
 class SkuUpdateSerializer(serializers.Serializer):
@@ -107,6 +141,14 @@ class SkuUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Sku.Status.choices, required=False)
     metadata = serializers.DictField(required=False)
     aliases = serializers.DictField(required=False)
+    low_stock_threshold = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
+    )
+    components = ComponentSerializer(
+        many=True,
+        required=False,
+        help_text="The set's components, replacing the ones it has; [] makes it a plain SKU.",
+    )
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, dict):
@@ -149,12 +191,86 @@ class RegistrationSerializer(serializers.ModelSerializer):
         return self.context.get("keys", {}).get(registration.pk, {})
 
 
+class StepSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="zero_below, share, buffer, cap, platform or floor.")
+    value = serializers.IntegerField()
+    before = serializers.IntegerField()
+    after = serializers.IntegerField()
+    source = serializers.CharField(
+        help_text="sku_window, store_window, sku, store, registration_safety, store_safety, "
+        "platform or floor."
+    )
+    rule_id = serializers.IntegerField(allow_null=True)
+    until = serializers.DateTimeField(allow_null=True)
+    text = serializers.CharField(help_text="The step in words, in the request's language.")
+
+
+class StoreShownSerializer(serializers.Serializer):
+    store_id = serializers.CharField()
+    safety_stock = serializers.IntegerField(help_text="The units held back (the buffer in force).")
+    should_show = serializers.IntegerField()
+    steps = StepSerializer(many=True, help_text="Each rule applied, in order, with its effect.")
+    last_pushed_quantity = serializers.IntegerField(allow_null=True)
+    last_pushed_at = serializers.DateTimeField(allow_null=True)
+    push_pending = serializers.BooleanField()
+    push_status = serializers.CharField(allow_null=True, help_text="pending, in_progress, failed.")
+    push_error = serializers.CharField(allow_blank=True)
+    in_step = serializers.BooleanField(
+        help_text="The store was last told what it should show and nothing waits to go."
+    )
+
+
+class ComponentStockSerializer(serializers.Serializer):
+    sku_id = serializers.CharField()
+    quantity = serializers.IntegerField()
+    available = serializers.IntegerField()
+    allows = serializers.IntegerField(help_text="Sets this component allows.")
+
+
+class RecentEventSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    sku_id = serializers.CharField()
+    event_type = serializers.CharField()
+    quantity = serializers.IntegerField()
+    balance_after = serializers.IntegerField()
+    store_id = serializers.CharField(allow_null=True)
+    order_id = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
 class InventorySerializer(serializers.Serializer):
     sku_id = serializers.CharField()
     original_sku = serializers.CharField()
-    available = serializers.IntegerField()
+    available = serializers.IntegerField(help_text="For a set: what its components allow.")
     allow_oversell = serializers.BooleanField()
-    stores = serializers.ListField(child=serializers.DictField())
+    components = ComponentStockSerializer(many=True)
+    stores = StoreShownSerializer(many=True)
+    recent_events = RecentEventSerializer(
+        many=True, help_text="The last changes of the stock behind it (a set's components')."
+    )
+
+
+class AllocationRuleSerializer(serializers.ModelSerializer):
+    store_id = serializers.CharField(read_only=True)
+    sku_id = serializers.CharField(
+        allow_null=True, required=False, help_text="Empty: every SKU of the store."
+    )
+
+    class Meta:
+        model = AllocationRule
+        fields = [
+            "id",
+            "store_id",
+            "sku_id",
+            "kind",
+            "value",
+            "starts_at",
+            "ends_at",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "store_id", "created_at", "updated_at"]
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -9,7 +9,7 @@ from drf_spectacular.views import (
 )
 
 from .base import not_found
-from .views import catalog, ledger, sync, tokens
+from .views import allocation, catalog, ledger, sync, tokens
 
 app_name = "api"
 
@@ -32,6 +32,16 @@ urlpatterns = [
     path("stores", catalog.StoreList.as_view(), name="stores"),
     path("stores/<str:store_id>", catalog.StoreDetail.as_view(), name="store"),
     path("stores/<str:store_id>/skus", catalog.StoreSkus.as_view(), name="store_skus"),
+    path(
+        "stores/<str:store_id>/allocation-rules",
+        allocation.AllocationRules.as_view(),
+        name="allocation_rules",
+    ),
+    path(
+        "stores/<str:store_id>/allocation-rules/<id:rule_id>",
+        allocation.AllocationRuleDetail.as_view(),
+        name="allocation_rule",
+    ),
     path("stores/<str:store_id>/sync-skus", sync.SkuSync.as_view(), name="sku_sync"),
     path(
         "stores/<str:store_id>/sku-sync-status",

@@ -36,6 +36,8 @@ VIEW = [
         ("purchasing", "officialaccount"),
         ("purchasing", "purchasing"),
         ("purchasing", "inventoryitem"),
+        ("stores", "allocationrule"),
+        ("skus", "skucomponent"),
     ]
 ]
 # Adjustments, imports, polls, syncs, retries, purchases and their arrivals.
@@ -63,6 +65,9 @@ ADMINISTER = [
     "api.delete_apitoken",
     "purchasing.add_officialaccount",
     "purchasing.change_officialaccount",
+    "stores.add_allocationrule",
+    "stores.change_allocationrule",
+    "stores.delete_allocationrule",
 ]
 GROUPS = {
     "viewer": VIEW,

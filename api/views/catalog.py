@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -14,8 +15,9 @@ from rest_framework.response import Response
 
 from events.actors import Actor
 from skus.models import Sku
-from skus.selectors import sku_search, sku_store_views
-from skus.services import sku_create, sku_update
+from skus.selectors import sku_explain, sku_search
+from skus.services import set_define, sku_create, sku_update
+from skus.sets import available_expression
 from stores.models import Store, StoreSku
 from stores.services import store_create
 from sync.registry import binder_for
@@ -120,15 +122,33 @@ class SkuList(ApiView, generics.ListAPIView):
     ordering = ["sku_id"]
 
     def get_queryset(self) -> Any:
-        return sku_search()  # one registration per store: filtering by store adds no rows
+        # One registration per store: filtering by store adds no rows.
+        return _with_stock(sku_search())
 
     @extend_schema(request=SkuCreateSerializer, responses={201: SkuSerializer})
     def post(self, request: Request) -> Response:
         data = SkuCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sku = sku_create(actor=Actor.from_request(request), **data.validated_data)
-        sku = Sku.objects.select_related("snapshot").get(pk=sku.pk)
+        values = dict(data.validated_data)
+        components = values.pop("components", None)
+        actor = Actor.from_request(request)
+        with transaction.atomic():
+            sku = sku_create(actor=actor, **values)
+            if components:
+                set_define(sku_id=sku.sku_id, components=_parts(components), actor=actor)
+        sku = _with_stock(Sku.objects.all()).get(pk=sku.pk)
         return Response(SkuSerializer(sku).data, status=status.HTTP_201_CREATED)
+
+
+def _with_stock(skus: Any) -> Any:
+    """SKUs with their available stock (a set's from its components) and components."""
+    return skus.annotate(available_now=available_expression("sku_id")).prefetch_related(
+        "components"
+    )
+
+
+def _parts(components: list[dict[str, Any]]) -> list[tuple[str, object]]:
+    return [(part["sku_id"], part["quantity"]) for part in components]
 
 
 class SkuDetail(ApiView, generics.RetrieveAPIView):
@@ -141,7 +161,7 @@ class SkuDetail(ApiView, generics.RetrieveAPIView):
 
     def get_object(self) -> Sku:
         return get_object_or_404(
-            Sku.objects.select_related("snapshot"), pk=str(self.kwargs["sku_id"]).lower()
+            _with_stock(Sku.objects.all()), pk=str(self.kwargs["sku_id"]).lower()
         )
 
     @extend_schema(request=SkuUpdateSerializer, responses={200: SkuSerializer})
@@ -149,7 +169,14 @@ class SkuDetail(ApiView, generics.RetrieveAPIView):
         sku = self.get_object()
         data = SkuUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        sku_update(sku_id=sku.sku_id, actor=Actor.from_request(request), **data.validated_data)
+        values = dict(data.validated_data)
+        components = values.pop("components", None)
+        actor = Actor.from_request(request)
+        with transaction.atomic():
+            if values:
+                sku_update(sku_id=sku.sku_id, actor=actor, **values)
+            if components is not None:
+                set_define(sku_id=sku.sku_id, components=_parts(components), actor=actor)
         return Response(SkuSerializer(self.get_object()).data)
 
 
@@ -185,23 +212,50 @@ class Inventory(ApiView, generics.GenericAPIView):
     pagination_class = None
 
     def get(self, request: Request, sku_id: str) -> Response:
-        sku = get_object_or_404(Sku.objects.select_related("snapshot"), pk=sku_id.lower())
+        sku = get_object_or_404(Sku, pk=sku_id.lower())
+        explained = sku_explain(sku)
         stores = [
             {
                 "store_id": view.registration.store_id,
                 "safety_stock": view.safety,
                 "should_show": view.should_show,
+                "steps": [
+                    {
+                        "rule": step.kind,
+                        "value": step.value,
+                        "before": step.before,
+                        "after": step.after,
+                        "source": step.source,
+                        "rule_id": step.rule_id,
+                        "until": step.ends_at,
+                        "text": f"{step.label} ({step.source_label})",
+                    }
+                    for step in view.allocation.steps
+                ],
                 "last_pushed_quantity": view.registration.last_pushed_quantity,
                 "last_pushed_at": view.registration.last_pushed_at,
                 "push_pending": view.pending is not None,
+                "push_status": view.pending.status if view.pending else None,
+                "push_error": view.pending.last_error if view.pending else "",
+                "in_step": view.in_step,
             }
-            for view in sku_store_views(sku)
+            for view in explained.stores
         ]
         data = {
             "sku_id": sku.sku_id,
             "original_sku": sku.original_sku,
-            "available": sku.snapshot.internal_available if hasattr(sku, "snapshot") else 0,
+            "available": explained.available,
             "allow_oversell": sku.allow_oversell,
+            "components": [
+                {
+                    "sku_id": part.sku_id,
+                    "quantity": part.quantity,
+                    "available": part.available,
+                    "allows": part.allows,
+                }
+                for part in explained.components
+            ],
             "stores": stores,
+            "recent_events": explained.events,
         }
         return Response(InventorySerializer(data).data)
