@@ -6,13 +6,25 @@ from stores.models import Store
 from .models import UploadedFile
 from .parsing import MAX_BYTES
 
+MODE_HELP = _(
+    "Only “set stock from the file's quantities” changes stock; “names and store ids only” "
+    "never does, even when the file has quantities."
+)
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("Stock file (CSV or tab separated)"))
     store = forms.ModelChoiceField(queryset=Store.objects.all(), label=_("Store"))
-    import_mode = forms.ChoiceField(choices=UploadedFile.ImportMode.choices, label=_("Import mode"))
+    # No mode is chosen for the user: the one that changes stock is picked on purpose.
+    import_mode = forms.ChoiceField(
+        choices=[("", _("— choose what the import changes —")), *UploadedFile.ImportMode.choices],
+        label=_("Import mode"),
+        help_text=MODE_HELP,
+    )
     zero_handling = forms.ChoiceField(
-        choices=UploadedFile.ZeroHandling.choices, label=_("Zero handling")
+        choices=UploadedFile.ZeroHandling.choices,
+        label=_("Zero handling"),
+        help_text=_("Used only when the import sets stock."),
     )
 
     def clean_file(self) -> object:
@@ -26,4 +38,10 @@ class ConfirmForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput)
     skip_errors = forms.BooleanField(
         required=False, label=_("Leave out the rows with errors and apply the rest")
+    )
+
+
+class ExportForm(forms.Form):
+    encoding = forms.ChoiceField(
+        choices=[("utf-8", "UTF-8"), ("cp932", "Shift_JIS (CP932)")], required=False
     )

@@ -1,4 +1,8 @@
-"""Uploaded stock files, kept whole until confirmed or cancelled."""
+"""Uploaded stock files, and what confirming one applied.
+
+An upload is kept whole until it is confirmed or cancelled; then only the columns the
+import reads are kept, and after ``IMPORTS_ORIGINAL_RETENTION_DAYS`` not even those
+(``services.uploads_purge``). What a confirm applied is frozen in ``AppliedUpload``."""
 
 import secrets
 import uuid
@@ -14,8 +18,10 @@ def new_upload_token() -> str:
 
 class UploadedFile(models.Model):
     class ImportMode(models.TextChoices):
-        METADATA_ONLY = "metadata_only", _("names and metadata only")
-        RESET_STOCK = "reset_stock", _("set stock from the file")
+        # Say plainly which one changes stock: a file with quantities uploaded with the
+        # first one changes no stock at all.
+        METADATA_ONLY = "metadata_only", _("names and store ids only: stock is not changed")
+        RESET_STOCK = "reset_stock", _("set stock from the file's quantities")
 
     class ZeroHandling(models.TextChoices):
         IGNORE = "ignore", _("0 leaves the stock unchanged")
@@ -71,3 +77,35 @@ class UploadedFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
+
+
+class AppliedUpload(models.Model):
+    """What confirming an upload did, row by row, as the confirm saw it: the page shows
+    this afterwards, never a new preview against today's stock. Written once, in the
+    confirm's transaction."""
+
+    class Kind(models.TextChoices):
+        TABLE = "table", _("table")
+        RAKUTEN = "rakuten", _("RMS normal-item.csv")
+
+    upload = models.OneToOneField(
+        UploadedFile,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="applied",
+        db_column="file_id",
+    )
+    applied_at = models.DateTimeField(_("applied"))
+    kind = models.CharField(_("file kind"), max_length=20, choices=Kind.choices)
+    totals = models.JSONField(_("totals"), default=dict)
+    # One list per row, in ``services.APPLIED_ROW_FIELDS`` order (a 100,000-row file
+    # stays a few MB).
+    rows = models.JSONField(_("rows"), default=list)
+
+    class Meta:
+        db_table = "uploaded_file_results"
+        verbose_name = _("applied upload")
+        verbose_name_plural = _("applied uploads")
+
+    def __str__(self) -> str:
+        return f"{self.upload_id} applied {self.applied_at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,8 @@
 
 Accepts our template, RMS's normal-item.csv and spreadsheets with the usual
 header names (see ALIASES), in UTF-8 (with or without BOM) or CP932, comma or
-tab separated, CRLF or LF. Price columns are read past.
+tab separated, CRLF or LF. Price columns are read past (and dropped from the stored
+file once it is confirmed or cancelled: ``used_columns_only``).
 """
 
 from __future__ import annotations
@@ -54,9 +55,22 @@ RAKUTEN_NAME = "商品名"
 _KEYS = {field: [header_key(n) for n in names] for field, names in ALIASES.items()}
 
 
+# A cell a spreadsheet would run as a formula starts with one of these (tab and CR too,
+# which django-import-export's own escaping leaves alone). The export writes such a cell,
+# and one that starts with "'" already, behind a "'"; reading drops that one "'" again, so
+# whatever the export wrote reads back exactly (ids included).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED = (*FORMULA_START, "'")
+
+
+def escape_formula(value: str) -> str:
+    """A cell such as "=x" becomes "'=x": a spreadsheet shows it as text, never runs it."""
+    return "'" + value if value.startswith(_ESCAPED) else value
+
+
 def unescape_formula(value: str) -> str:
-    """Undo the export's guard: "'=x" (a formula kept as text) reads back as "=x"."""
-    if value.startswith("'") and value[1:2] in ("=", "+", "-", "@"):
+    """Undo ``escape_formula``: "'=x" reads back as "=x", "''x" as "'x"."""
+    if value.startswith("'") and value[1:].startswith(_ESCAPED):
         return value[1:]
     return value
 
@@ -102,20 +116,29 @@ def _dialect(text: str) -> str:
     return "\t" if first.count("\t") > first.count(",") else ","
 
 
-def parse(text: str, *, need_quantity: bool) -> ParsedFile:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect(text))
+def _header(reader: Iterator[list[str]]) -> list[str]:
     try:
-        header = next(reader)
+        return next(reader)
     except StopIteration:
         raise ImportFileError(str(MSG_EMPTY)) from None
     except csv.Error as exc:
         raise ImportFileError(str(MSG_BINARY) + f" ({exc})") from None
+
+
+def _columns(header: list[str]) -> tuple[dict[str, int | None], dict[str, int], bool]:
+    """(field -> its column, header key -> column, whether it is RMS's normal-item.csv)."""
     keys = [header_key(h) for h in header]
     index = {key: i for i, key in reversed(list(enumerate(keys)))}
     columns = {
         field: next((index[k] for k in names if k in index), None) for field, names in _KEYS.items()
     }
     rakuten = header_key(RAKUTEN_VARIANT) in index and header_key(RAKUTEN_MANAGE_NUMBER) in index
+    return columns, index, rakuten
+
+
+def parse(text: str, *, need_quantity: bool) -> ParsedFile:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect(text))
+    columns, index, rakuten = _columns(_header(reader))
     if columns["sku"] is None:
         raise ImportFileError(str(MSG_NO_SKU_COLUMN % {"names": ", ".join(ALIASES["sku"])}))
     if need_quantity and columns["quantity"] is None:
@@ -175,15 +198,37 @@ def _rows(
                 continue
             yield FileRow(
                 line=line,
-                sku=cell(values, columns["sku"]),
+                sku=unescape_formula(cell(values, columns["sku"])),
                 quantity=cell(values, columns["quantity"])
                 if columns["quantity"] is not None
                 else None,
                 name=unescape_formula(cell(values, columns["name"])),
-                store=cell(values, columns["store"]),
-                manage_number=cell(values, columns["manage_number"]),
-                variant_id=cell(values, columns["variant_id"]),
+                store=unescape_formula(cell(values, columns["store"])),
+                manage_number=unescape_formula(cell(values, columns["manage_number"])),
+                variant_id=unescape_formula(cell(values, columns["variant_id"])),
                 merchant_sku_id="",
             )
     except csv.Error as exc:
         raise ImportFileError(str(MSG_BINARY) + f" ({exc})") from None
+
+
+def used_columns_only(text: str) -> str:
+    """The file with only the columns ``parse`` reads: prices and every other column are
+    dropped (kept after a confirm or cancel only as long as needed). Parsing the result
+    gives the same rows."""
+    delimiter = _dialect(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = _header(reader)
+    columns, index, _rakuten = _columns(header)
+    wanted = {position for position in columns.values() if position is not None}
+    for name in (RAKUTEN_MERCHANT_SKU, RAKUTEN_VARIANT, RAKUTEN_MANAGE_NUMBER):
+        if header_key(name) in index:
+            wanted.add(index[header_key(name)])
+    kept = sorted(wanted)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([header[i] for i in kept])
+    # The text was read whole when it was uploaded: it holds no line csv refuses.
+    for values in reader:
+        writer.writerow([values[i] if i < len(values) else "" for i in kept])
+    return buffer.getvalue()

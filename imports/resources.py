@@ -1,7 +1,8 @@
 """Our template and the export of current SKUs and stock, through django-import-export.
 
-The same columns are what `imports.parsing` reads back, so an export can be
-edited in a spreadsheet and uploaded again.
+The export has the template's columns and is what `imports.parsing` reads back: an
+export edited in a spreadsheet (or not at all) can be uploaded again, and unchanged rows
+are "no change". Both download Excel-safe: UTF-8 with a BOM, or CP932 on request.
 """
 
 from __future__ import annotations
@@ -17,26 +18,37 @@ from events.models import EventSource, EventType
 from events.services import stock_set
 from skus.models import Sku
 
+from .parsing import escape_formula as _escape_text
+
 TEMPLATE_HEADER = ["sku_id", "sku_name", "quantity", "store_id", "manage_number", "variant_id"]
-# A cell a spreadsheet would run as a formula (also + - @, tab and CR, which
-# django-import-export's own escaping leaves alone).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# The registration columns stay blank in the export: a SKU may be in several stores, and
+# a blank store id or manage number changes nothing when the file comes back.
+BLANK_COLUMNS = ("store_id", "manage_number", "variant_id")
+
+UTF8 = "utf-8"
+CP932 = "cp932"
+ENCODINGS = (UTF8, CP932)
+BOM = "\ufeff"
 
 
 def escape_formula(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A text cell a spreadsheet would run as a formula is written behind a "'"
+    (``parsing.unescape_formula`` drops it again); numbers are left alone."""
+    return _escape_text(value) if isinstance(value, str) else value
 
 
 class SkuStockResource(resources.ModelResource):
     sku_id = fields.Field(attribute="original_sku", column_name="sku_id")
     sku_name = fields.Field(attribute="sku_name", column_name="sku_name")
     quantity = fields.Field(column_name="quantity")
+    # Export only (no attribute: blank, and never read by an import).
+    store_id = fields.Field(column_name="store_id")
+    manage_number = fields.Field(column_name="manage_number")
+    variant_id = fields.Field(column_name="variant_id")
 
     class Meta:
         model = Sku
-        fields = ("sku_id", "sku_name", "quantity")
+        fields = tuple(TEMPLATE_HEADER)
         import_id_fields = ("sku_id",)
 
     def get_queryset(self) -> Any:
@@ -74,16 +86,30 @@ def template_csv() -> str:
     return ",".join(TEMPLATE_HEADER) + "\r\n" + ",".join(example) + "\r\n"
 
 
-EXPORT_HEADER = ("sku_id", "sku_name", "quantity")
+EXPORT_HEADER = tuple(TEMPLATE_HEADER)
 EXPORT_CHUNK = 2000
 
 
-def export_lines() -> Iterator[str]:
+def _fits(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def export_lines(encoding: str = UTF8) -> Iterator[str]:
     """Every SKU with its current stock, a CSV line at a time, read in chunks: the first
     bytes leave at once and 100,000 SKUs take well under a second (the resource built the
-    whole file in memory first: 6 s). The same text as ``SkuStockResource().export()``."""
+    whole file in memory first: 6 s). In UTF-8 the same text as
+    ``SkuStockResource().export()``.
+
+    For CP932, which cannot hold every character, a name it cannot hold is left blank (a
+    blank name renames nothing when the file comes back) and a SKU whose id it cannot hold
+    is left out (it stays as it is): the UTF-8 export has them all."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    blank = [""] * len(BLANK_COLUMNS)
 
     def flush() -> str:
         text = buffer.getvalue()
@@ -98,8 +124,13 @@ def export_lines() -> Iterator[str]:
         .values_list("original_sku", "sku_name", "snapshot__internal_available")
         .iterator(chunk_size=EXPORT_CHUNK)
     )
+    narrow = encoding != UTF8
     for count, (sku_id, name, quantity) in enumerate(rows, start=1):
-        writer.writerow((escape_formula(sku_id), escape_formula(name), quantity or 0))
+        if narrow and not _fits(sku_id, encoding):
+            continue
+        if narrow and not _fits(name, encoding):
+            name = ""
+        writer.writerow((escape_formula(sku_id), escape_formula(name), quantity or 0, *blank))
         if count % EXPORT_CHUNK == 0:
             yield flush()
     yield flush()
@@ -108,3 +139,15 @@ def export_lines() -> Iterator[str]:
 def export_csv() -> str:
     """Every SKU with its current stock, in the template's columns."""
     return "".join(export_lines())
+
+
+def encoded(lines: Iterator[str], encoding: str = UTF8) -> Iterator[bytes]:
+    """Text chunks as the bytes Excel opens right: UTF-8 behind a BOM (without it Excel
+    reads UTF-8 as the system's code page), or CP932."""
+    if encoding not in ENCODINGS:
+        raise ValueError(encoding)
+    if encoding == UTF8:
+        yield BOM.encode(UTF8)
+    for text in lines:
+        if text:
+            yield text.encode(encoding)

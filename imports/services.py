@@ -6,6 +6,10 @@ Semantics (README, "CSV import"):
   the difference). Zero handling says what 0 and negatives mean: `ignore`
   skips a 0 row; `set_zero` sets 0; `zero_negative` sets 0 and reads a
   negative as 0 instead of refusing the row. A blank quantity never changes stock.
+- A SKU the file creates is registered in its row's store (with the store's item ids
+  when the file has them), so that the store is told its stock.
+- Confirming freezes what was applied (``AppliedUpload``) and keeps only the columns the
+  import reads; ``uploads_purge`` empties the stored text after the retention period.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django_q.tasks import async_task
 
 from events.actors import Actor
@@ -32,12 +38,14 @@ from sync.models import SyncRun
 from sync.registrations import Registration, registrations_check, store_sku_register_many
 from sync.runs import RunLog
 
-from .models import UploadedFile
-from .parsing import FileRow, ImportFileError, ParsedFile, decode, parse
+from .models import AppliedUpload, UploadedFile
+from .parsing import FileRow, ImportFileError, ParsedFile, decode, parse, used_columns_only
 
 QUANTITY_MAX = 99_999
 RMS_ID_MAX_BYTES = 32
 CONFIRM_WINDOW = dt.timedelta(hours=24)
+# How long an upload's text is kept (settings.IMPORTS_ORIGINAL_RETENTION_DAYS).
+RETENTION_DAYS_DEFAULT = 30
 
 MSG_UNKNOWN_STORE = _("Unknown store: %(store)s.")
 MSG_BAD_MODE = _("Unknown import mode: %(value)s.")
@@ -50,7 +58,20 @@ MSG_OTHER_STORE = _("This upload is for store %(store)s, not %(other)s.")
 MSG_RUNNING = _("This import is being applied already: follow it on this page.")
 PHASE_QUEUED = _("waiting for a worker")
 PHASE_APPLYING = _("checking the file against the stock now and applying it")
-MSG_HAS_ERRORS = _("%(count)d rows have errors: fix the file, or confirm leaving those rows out.")
+MSG_HAS_ERRORS = ngettext_lazy(
+    "%(count)d row has an error: fix the file, or tick “leave out the rows with errors”.",
+    "%(count)d rows have errors: fix the file, or tick “leave out the rows with errors”.",
+    "count",
+)
+MSG_REMOVED = ngettext_lazy(
+    "The file was removed %(count)d day after it was uploaded: upload it again to see its rows.",
+    "The file was removed %(count)d days after it was uploaded: upload it again to see its rows.",
+    "count",
+)
+NOTICE_QUANTITIES_IGNORED = _(
+    "The file has a quantity column, but this import changes no stock (mode “%(mode)s”). "
+    "To set stock from the file, upload it again with the mode “%(reset)s”."
+)
 ROW_QUANTITY_NOT_INT = _("quantity %(value)r is not a whole number")
 ROW_QUANTITY_NEGATIVE = _("quantity %(value)s is negative")
 ROW_QUANTITY_TOO_BIG = _("quantity %(value)s is over 99,999")
@@ -61,10 +82,23 @@ ROW_NO_SKU = _("no SKU id")
 SKIP_PRODUCT = _("an RMS product or option row, not a SKU")
 SKIP_ZERO = _("quantity 0 is ignored (zero handling)")
 SKIP_BLANK = _("no quantity: stock unchanged")
+NOTE_NO_STORE_IDS = _(
+    "registered in store %(store)s without the store's item ids: the store is sent its "
+    "stock once they are added (SKU sync, or the registration in the admin)"
+)
 
 
 class ImportRefused(InventoryError):
     pass
+
+
+class ImportHasErrors(ImportRefused):
+    """The file has error rows and the person did not choose to leave them out; the
+    preview that found them comes along (the page shows it again, with the form)."""
+
+    def __init__(self, message: str, *, preview: Preview) -> None:
+        super().__init__(message)
+        self.preview = preview
 
 
 class Action:
@@ -74,6 +108,16 @@ class Action:
     NO_CHANGE = "no change"
     SKIPPED = "skipped"
     ERROR = "error"
+
+
+ACTION_LABELS = {
+    Action.CREATE: _("create"),
+    Action.UPDATE: _("update"),
+    Action.STOCK: _("stock change"),
+    Action.NO_CHANGE: _("no change"),
+    Action.SKIPPED: _("skipped"),
+    Action.ERROR: _("error"),
+}
 
 
 @dataclass(slots=True)
@@ -90,13 +134,40 @@ class RowPlan:
     register: dict[str, str] | None = None  # the store's platform keys (manage_number …)
     message: str = ""
 
+    @property
+    def action_label(self) -> str:
+        """The action in the reader's language (``action`` is the code the API gives)."""
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+
+# The order of a row's values in ``AppliedUpload.rows``.
+APPLIED_ROW_FIELDS = (
+    "line",
+    "raw_sku",
+    "sku_id",
+    "action",
+    "stock_from",
+    "stock_to",
+    "name_from",
+    "name_to",
+    "store_id",
+    "register",
+    "message",
+)
+
 
 @dataclass
 class Preview:
+    """What confirming would do (``import_preview``), or what a confirm did, frozen
+    (``applied_at`` set: ``selectors.import_applied``)."""
+
     upload: UploadedFile
     kind: str
     rows: list[RowPlan]
     totals: Counter = field(default_factory=Counter)
+    # The file has quantities that this import's mode does not apply.
+    quantities_ignored: bool = False
+    applied_at: dt.datetime | None = None
 
     @property
     def errors(self) -> list[RowPlan]:
@@ -134,7 +205,7 @@ def upload_create(
 
 
 def _quantity(row: FileRow, zero: str) -> tuple[int | None, str, str]:
-    """(target stock or None, skip reason, error)."""
+    """(target stock or None, skip reason, error); a negative target comes with its error."""
     raw = (row.quantity or "").strip().replace(",", "")
     if not raw:
         return None, str(SKIP_BLANK), ""
@@ -153,7 +224,9 @@ def _quantity(row: FileRow, zero: str) -> tuple[int | None, str, str]:
     if value < 0:
         if zero == UploadedFile.ZeroHandling.ZERO_NEGATIVE:
             return 0, "", ""
-        return None, "", str(ROW_QUANTITY_NEGATIVE % {"value": value})
+        # Refused unless it is the stock already (an export of an oversold SKU comes
+        # back unchanged): the caller decides once it knows the stock.
+        return value, "", str(ROW_QUANTITY_NEGATIVE % {"value": value})
     if value == 0 and zero == UploadedFile.ZeroHandling.IGNORE:
         return None, str(SKIP_ZERO), ""
     return value, "", ""
@@ -184,12 +257,26 @@ def _lookup(model: Any, ids: list[str], *fields: str) -> dict[str, Any]:
     return found
 
 
+def retention_days() -> int:
+    return int(getattr(settings, "IMPORTS_ORIGINAL_RETENTION_DAYS", RETENTION_DAYS_DEFAULT))
+
+
+def _content(upload: UploadedFile) -> str:
+    if not upload.original_content:
+        raise ImportFileError(str(MSG_REMOVED % {"count": retention_days()}))
+    return upload.original_content
+
+
 def import_preview(upload: UploadedFile) -> Preview:
     """What confirming would do, row by row, against the stock as it is now."""
     reset = upload.import_mode == UploadedFile.ImportMode.RESET_STOCK
-    parsed: ParsedFile = parse(upload.original_content, need_quantity=reset)
+    parsed: ParsedFile = parse(_content(upload), need_quantity=reset)
     rows: list[RowPlan] = []
     seen: dict[str, int] = {}
+    # Decided once the stock is known: a negative quantity is refused unless it is the
+    # stock already; a 0 that zero handling ignores is "no change" when the stock is 0.
+    negative: list[tuple[RowPlan, str]] = []
+    zero_ignored: list[RowPlan] = []
     stores = set(Store.objects.values_list("store_id", flat=True))
     for row in parsed.rows:
         plan = RowPlan(line=row.line, raw_sku=row.sku, store_id=row.store or upload.store_id)
@@ -232,9 +319,13 @@ def import_preview(upload: UploadedFile) -> Preview:
             continue
         if reset:
             target, skip, error = _quantity(row, upload.zero_handling)
-            if error:
+            if error and target is None:
                 plan.action, plan.message = Action.ERROR, error
                 continue
+            if error:
+                negative.append((plan, error))
+            elif skip == str(SKIP_ZERO):
+                zero_ignored.append(plan)
             plan.stock_to, plan.message = target, skip
         plan.name_to = row.name or None
         if row.manage_number and (row.variant_id or parsed.kind == "table"):
@@ -248,10 +339,23 @@ def import_preview(upload: UploadedFile) -> Preview:
     ids = [plan.sku_id for plan in valid]
     skus = _lookup(Sku, ids, "sku_id", "sku_name")
     stock = _lookup(InventorySnapshot, ids, "sku_id", "internal_available")
+    for plan in zero_ignored:
+        if plan.sku_id in skus and stock.get(plan.sku_id, (0,))[0] == 0:
+            plan.message = ""
+    for plan, error in negative:
+        if plan.action == Action.NO_CHANGE and (
+            plan.sku_id not in skus or stock.get(plan.sku_id, (0,))[0] != plan.stock_to
+        ):
+            plan.action, plan.message, plan.stock_to = Action.ERROR, error, None
     for plan in valid:
+        if plan.action == Action.ERROR:
+            continue
         if plan.sku_id not in skus:
             plan.action = Action.CREATE
             plan.stock_from = 0 if plan.stock_to is not None else None
+            if not plan.register:
+                note = str(NOTE_NO_STORE_IDS % {"store": plan.store_id})
+                plan.message = f"{plan.message}; {note}" if plan.message else note
             continue
         (name,) = skus[plan.sku_id]
         if plan.name_to and plan.name_to != name:
@@ -268,7 +372,19 @@ def import_preview(upload: UploadedFile) -> Preview:
             plan.action = Action.SKIPPED
     totals = Counter(plan.action for plan in rows)
     totals["rows"] = len(rows)
-    return Preview(upload=upload, kind=parsed.kind, rows=rows, totals=totals)
+    return Preview(
+        upload=upload,
+        kind=parsed.kind,
+        rows=rows,
+        totals=totals,
+        quantities_ignored=parsed.has_quantity and not reset,
+    )
+
+
+def import_errors_check(preview: Preview, *, skip_errors: bool) -> None:
+    """A file with error rows is applied only when the person chose to leave them out."""
+    if preview.errors and not skip_errors:
+        raise ImportHasErrors(str(MSG_HAS_ERRORS % {"count": len(preview.errors)}), preview=preview)
 
 
 def _check(upload: UploadedFile, *, token: str, actor: Actor, store_id: str | None) -> None:
@@ -304,15 +420,19 @@ def import_confirm(
     skip_errors: bool = False,
     now: dt.datetime | None = None,
 ) -> Preview:
-    """Apply an upload once, in one transaction, re-validated against the stock now."""
+    """Apply an upload once, in one transaction, re-validated against the stock now; what
+    it applied is kept as it was (``AppliedUpload``) and the file keeps only the columns
+    the import reads."""
     with transaction.atomic(durable=True):
         upload = _lock_confirmable(file_id, token=token, actor=actor, store_id=store_id, now=now)
         preview = import_preview(upload)
-        if preview.errors and not skip_errors:
-            raise ImportRefused(str(MSG_HAS_ERRORS % {"count": len(preview.errors)}))
+        import_errors_check(preview, skip_errors=skip_errors)
         _apply(upload, preview, actor)
+        preview.applied_at = timezone.now()
+        _freeze(preview)
         upload.status = UploadedFile.Status.CONFIRMED
-        upload.save(update_fields=["status"])
+        upload.original_content = used_columns_only(upload.original_content)
+        upload.save(update_fields=["status", "original_content"])
         audit_record(
             actor=actor,
             action=AuditAction.IMPORT_CONFIRM,
@@ -343,16 +463,23 @@ def import_confirm_start(
     token: str,
     actor: Actor,
     skip_errors: bool = False,
+    refuse_errors_now: bool = False,
     now: dt.datetime | None = None,
 ) -> SyncRun:
     """Staff's confirm: the quick checks now (uploader, token, pending, 24 h, not already
     running) and a run row the preview page follows; ``import_confirm`` applies the file
-    in a task after commit and checks everything again."""
+    in a task after commit and checks everything again.
+
+    ``refuse_errors_now``: a file with error rows, unless ``skip_errors``, is refused here
+    (``ImportHasErrors``, with its preview) instead of by the task: the page keeps its
+    form and says why, rather than starting a run that can only fail."""
     with transaction.atomic(durable=True):
         upload = _lock_confirmable(file_id, token=token, actor=actor, store_id=None, now=now)
         last = import_run(upload)
         if last is not None and last.status == SyncRun.Status.RUNNING:
             raise ImportRefused(str(MSG_RUNNING))
+        if refuse_errors_now and not skip_errors:
+            import_errors_check(import_preview(upload), skip_errors=False)
         run = SyncRun.objects.create(
             store=upload.store,
             kind=SyncRun.Kind.IMPORT,
@@ -402,6 +529,16 @@ def import_confirm_run(*, run_id: int) -> SyncRun:
     return log.finish(SyncRun.Status.SUCCEEDED)
 
 
+def _freeze(preview: Preview) -> AppliedUpload:
+    return AppliedUpload.objects.create(
+        upload=preview.upload,
+        applied_at=preview.applied_at,
+        kind=preview.kind,
+        totals=dict(preview.totals),
+        rows=[[getattr(row, name) for name in APPLIED_ROW_FIELDS] for row in preview.rows],
+    )
+
+
 def _apply(upload: UploadedFile, preview: Preview, actor: Actor) -> None:
     # Rows left out: errors (when the user chose to skip them) and RMS product rows.
     rows = [r for r in preview.rows if r.action != Action.ERROR and r.sku_id]
@@ -440,11 +577,13 @@ def _apply(upload: UploadedFile, preview: Preview, actor: Actor) -> None:
 
 
 def _registrations(rows: list[RowPlan]) -> dict[str, list[tuple[RowPlan, Registration]]]:
+    """Rows with the store's item ids, and the SKUs the file creates (without ids when it
+    has none: a new SKU is in the store it was imported into)."""
     by_store: dict[str, list[tuple[RowPlan, Registration]]] = defaultdict(list)
     for plan in rows:
-        if plan.register:
+        if plan.register or plan.action == Action.CREATE:
             by_store[plan.store_id].append(
-                (plan, Registration(sku_id=plan.sku_id, keys=plan.register))
+                (plan, Registration(sku_id=plan.sku_id, keys=plan.register or {}))
             )
     return by_store
 
@@ -469,21 +608,39 @@ def _register(rows: list[RowPlan], actor: Actor) -> None:
 
 
 def import_cancel(*, file_id: Any, actor: Actor) -> UploadedFile:
+    """Nothing is applied; the file keeps only the columns the import reads."""
     with transaction.atomic(durable=True):
         upload = UploadedFile.objects.select_for_update().get(pk=file_id)
         _check(upload, token=upload.token, actor=actor, store_id=None)
         upload.status = UploadedFile.Status.CANCELLED
-        upload.save(update_fields=["status"])
+        upload.original_content = used_columns_only(upload.original_content)
+        upload.save(update_fields=["status", "original_content"])
     return upload
+
+
+def uploads_purge(*, now: dt.datetime | None = None) -> int:
+    """Empty the stored text of every upload older than the retention period
+    (``IMPORTS_ORIGINAL_RETENTION_DAYS``, never less than the confirm window); what a
+    confirm applied stays (``AppliedUpload``). Running it again changes nothing."""
+    keep = max(dt.timedelta(days=retention_days()), CONFIRM_WINDOW)
+    cutoff = (now or timezone.now()) - keep
+    return (
+        UploadedFile.objects.filter(created_at__lt=cutoff)
+        .exclude(original_content="")
+        .update(original_content="")
+    )
 
 
 __all__ = [
     "ImportFileError",
+    "ImportHasErrors",
     "ImportRefused",
     "import_cancel",
     "import_confirm",
     "import_confirm_run",
     "import_confirm_start",
+    "import_errors_check",
     "import_preview",
     "upload_create",
+    "uploads_purge",
 ]

@@ -14,15 +14,18 @@ from django.views.decorators.http import require_POST
 from events.actors import Actor
 from inventory_site.errors import InventoryError
 
-from .forms import ConfirmForm, UploadForm
+from .forms import ConfirmForm, ExportForm, UploadForm
 from .models import UploadedFile
 from .parsing import ImportFileError
-from .resources import export_lines, template_csv
+from .resources import UTF8, encoded, export_lines, template_csv
+from .selectors import import_result, uploads_recent
 from .services import (
+    NOTICE_QUANTITIES_IGNORED,
     Action,
+    ImportHasErrors,
+    Preview,
     import_cancel,
     import_confirm_start,
-    import_preview,
     import_run,
     upload_create,
 )
@@ -56,11 +59,47 @@ def upload(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("imports:preview", file_id=created.file_id)
     context = _admin_context(request, _("Import stock"))
-    context.update(
-        form=form,
-        recent=UploadedFile.objects.select_related("store").order_by("-created_at")[:10],
-    )
+    context.update(form=form, recent=uploads_recent())
     return render(request, "imports/upload.html", context)
+
+
+def _notice(result: Preview) -> str:
+    """Said plainly when the file has quantities and this import's mode ignores them."""
+    if not result.quantities_ignored:
+        return ""
+    return NOTICE_QUANTITIES_IGNORED % {
+        "mode": UploadedFile.ImportMode.METADATA_ONLY.label,
+        "reset": UploadedFile.ImportMode.RESET_STOCK.label,
+    }
+
+
+def _preview_page(
+    request: HttpRequest, upload_row: UploadedFile, result: Preview, form: ConfirmForm
+) -> HttpResponse:
+    rows = sorted(result.rows, key=lambda r: (r.action != Action.ERROR, r.line))
+    if request.GET.get("show") == "errors":
+        rows = [r for r in rows if r.action == Action.ERROR]
+    page = Paginator(rows, PREVIEW_PAGE).get_page(request.GET.get("page"))
+    title = (_("Applied: %(name)s") if result.applied_at else _("Preview of %(name)s")) % {
+        "name": upload_row.filename
+    }
+    context = _admin_context(request, title)
+    run = import_run(upload_row)
+    context.update(
+        upload=upload_row,
+        preview=result,
+        page=page,
+        error_count=len(result.errors),
+        no_change=result.totals.get(Action.NO_CHANGE, 0),
+        form=form,
+        mine=upload_row.operator == request.user.get_username(),
+        run=run,
+        # The page shows the upload as it was when drawn: once the run it follows ends,
+        # it is drawn again (status, and what was applied).
+        reload_when_done=run is not None and run.finished_at is None,
+        notice=_notice(result),
+    )
+    return render(request, "imports/preview.html", context)
 
 
 @staff_member_required
@@ -68,43 +107,36 @@ def upload(request: HttpRequest) -> HttpResponse:
 def preview(request: HttpRequest, file_id: str) -> HttpResponse:
     upload_row = get_object_or_404(UploadedFile.objects.select_related("store"), pk=file_id)
     try:
-        result = import_preview(upload_row)
+        result = import_result(upload_row)
     except ImportFileError as exc:
         messages.error(request, exc.message)
         return redirect("imports:upload")
-    rows = sorted(result.rows, key=lambda r: (r.action != Action.ERROR, r.line))
-    if request.GET.get("show") == "errors":
-        rows = [r for r in rows if r.action == Action.ERROR]
-    page = Paginator(rows, PREVIEW_PAGE).get_page(request.GET.get("page"))
-    context = _admin_context(request, _("Preview of %(name)s") % {"name": upload_row.filename})
-    context.update(
-        upload=upload_row,
-        preview=result,
-        page=page,
-        error_count=len(result.errors),
-        no_change=result.totals.get(Action.NO_CHANGE, 0),
-        form=ConfirmForm(initial={"token": upload_row.token}),
-        mine=upload_row.operator == request.user.get_username(),
-        run=import_run(upload_row),
+    return _preview_page(
+        request, upload_row, result, ConfirmForm(initial={"token": upload_row.token})
     )
-    return render(request, "imports/preview.html", context)
 
 
 @require_POST
 @staff_member_required
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
 def confirm(request: HttpRequest, file_id: str) -> HttpResponse:
+    upload_row = get_object_or_404(UploadedFile.objects.select_related("store"), pk=file_id)
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("This confirmation link is not valid for this upload."))
         return redirect("imports:preview", file_id=file_id)
     try:
         import_confirm_start(
-            file_id=file_id,
+            file_id=upload_row.file_id,
             token=form.cleaned_data["token"],
             actor=Actor.from_request(request),
             skip_errors=form.cleaned_data["skip_errors"],
+            refuse_errors_now=True,
         )
+    except ImportHasErrors as exc:
+        # The form stays, with the reason beside the choice that would let it through.
+        form.add_error("skip_errors", exc.message)
+        return _preview_page(request, upload_row, exc.preview, form)
     except InventoryError as exc:
         messages.error(request, exc.message)
     else:
@@ -125,20 +157,35 @@ def cancel(request: HttpRequest, file_id: str) -> HttpResponse:
     return redirect("imports:upload")
 
 
-def _csv(content: str, name: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+CHARSETS = {"utf-8": "utf-8", "cp932": "windows-31j"}
+
+
+def _encoding(request: HttpRequest) -> str:
+    form = ExportForm(request.GET)
+    return (form.is_valid() and form.cleaned_data["encoding"]) or UTF8
 
 
 @staff_member_required
 def template(request: HttpRequest) -> HttpResponse:
-    return _csv(template_csv(), "inventory-sync-template.csv")
+    encoding = _encoding(request)
+    response = HttpResponse(
+        b"".join(encoded(iter([template_csv()]), encoding)),
+        content_type=f"text/csv; charset={CHARSETS[encoding]}",
+    )
+    response["Content-Disposition"] = 'attachment; filename="inventory-sync-template.csv"'
+    return response
 
 
 @staff_member_required
 @permission_required("skus.view_sku", raise_exception=True)
 def export(request: HttpRequest) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(export_lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="inventory-sync-stock.csv"'
+    """Every SKU and its stock in the template's columns, for Excel: UTF-8 with a BOM, or
+    ``?encoding=cp932``."""
+    encoding = _encoding(request)
+    response = StreamingHttpResponse(
+        encoded(export_lines(encoding), encoding),
+        content_type=f"text/csv; charset={CHARSETS[encoding]}",
+    )
+    suffix = "" if encoding == UTF8 else f"-{encoding}"
+    response["Content-Disposition"] = f'attachment; filename="inventory-sync-stock{suffix}.csv"'
     return response

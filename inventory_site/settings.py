@@ -530,3 +530,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="inventory-sync@local
 # with an e-mail address who may see SKUs. The language of the mail.
 LOW_STOCK_MAIL_TO = env.list("LOW_STOCK_MAIL_TO", default=[])
 LOW_STOCK_MAIL_LANGUAGE = env.str("LOW_STOCK_MAIL_LANGUAGE", default="ja")
+
+# An upload's text is kept this many days (only the columns the import reads once it is
+# confirmed or cancelled), then emptied by the nightly purge.
+IMPORTS_ORIGINAL_RETENTION_DAYS = env.int("IMPORTS_ORIGINAL_RETENTION_DAYS", default=30)

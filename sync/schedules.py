@@ -30,6 +30,13 @@ SCHEDULES = [
     ScheduleSpec("ledger: nightly check", "events.tasks.ledger_check", "D", at=dt.time(4, 30)),
     # SKUs at or below their low-stock threshold, mailed to staff each morning.
     ScheduleSpec("skus: daily low-stock mail", "skus.tasks.low_stock_mail", "D", at=dt.time(8, 0)),
+    # Uploaded files' text past IMPORTS_ORIGINAL_RETENTION_DAYS is emptied.
+    ScheduleSpec(
+        "imports: empty uploads past retention",
+        "imports.tasks.uploads_purge_task",
+        "D",
+        at=dt.time(4, 45),
+    ),
 ]
 # The names these schedules had while the engine lived in rakuten/: renamed on migrate.
 RENAMED = {

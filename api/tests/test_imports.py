@@ -147,11 +147,13 @@ def test_preview_shows_the_rows_and_changes_nothing_then_confirm_applies_once(
     assert (stock("tshirt-red-m"), stock("new-1"), import_events()) == (30, 7, 2)
     assert SyncRun.objects.filter(kind=SyncRun.Kind.IMPORT).count() == 1
 
-    # The preview again: confirmed, with its run; nothing left to change.
+    # Read again once confirmed: what the confirm applied, frozen (not a new preview
+    # against today's stock, where every row would be "no change").
     detail = operator.get(f"/api/import/{upload.file_id}").json()
     assert detail["status"] == "confirmed"
     assert detail["run"] == {"run_id": run.pk, "status": "succeeded", "url": f"/api/runs/{run.pk}"}
-    assert detail["totals"]["no change"] == 3
+    assert (detail["totals"]["create"], detail["totals"]["stock"]) == (1, 1)
+    assert detail["totals"]["no change"] == 1
 
 
 def test_only_the_uploader_may_confirm_and_only_with_its_token(
@@ -225,12 +227,11 @@ def test_error_rows_fail_the_confirm_unless_skipped(operator, django_capture_on_
     assert "negative" in body["rows"][1]["message"]
     ids = {"file_id": body["file_id"], "token": body["token"]}
 
-    # The confirm starts; the apply checks the file again and refuses it whole.
+    # Refused in the request: nothing starts.
     refused = confirm(operator, django_capture_on_commit_callbacks, ids)
-    assert refused.status_code == 202
-    run = SyncRun.objects.get(pk=refused.json()["run_id"])
-    assert run.status == "failed"
-    assert "2 rows have errors" in run.error
+    assert refused.status_code == 400
+    assert "2 rows have errors" in str(refused.json()["errors"])
+    assert not SyncRun.objects.filter(kind=SyncRun.Kind.IMPORT).exists()
     assert not Sku.objects.filter(pk="good-1").exists()
     assert UploadedFile.objects.get().status == "pending"
 

@@ -16,9 +16,11 @@ from rest_framework.response import Response
 from events.actors import Actor
 from imports.models import UploadedFile
 from imports.parsing import MAX_BYTES, MSG_TOO_BIG, ImportFileError
+from imports.selectors import import_result
 from imports.services import (
     CONFIRM_WINDOW,
     Action,
+    ImportHasErrors,
     Preview,
     RowPlan,
     import_confirm_start,
@@ -232,8 +234,9 @@ class ImportPreview(ApiView, generics.GenericAPIView):
 
 
 class ImportDetail(ApiView, generics.GenericAPIView):
-    """An upload's preview again, against the stock now, with its latest confirm run; the
-    `token` only for the user who uploaded it."""
+    """An upload's preview again, with its latest confirm run: once confirmed, what the
+    confirm applied (frozen); before, against the stock now. The `token` only for the user
+    who uploaded it. 404 once the file was removed after the retention period."""
 
     required = REQUIRED
     serializer_class = ImportPreviewSerializer
@@ -242,14 +245,18 @@ class ImportDetail(ApiView, generics.GenericAPIView):
     @extend_schema(responses={200: ImportPreviewSerializer})
     def get(self, request: Request, file_id: Any) -> Response:
         upload = get_object_or_404(UploadedFile.objects.select_related("store"), pk=file_id)
-        result = import_preview(upload)
+        try:
+            result = import_result(upload)
+        except ImportFileError as exc:  # its text was removed after the retention period
+            raise exceptions.NotFound(exc.message, code="removed") from exc
         return Response(_preview(result, request=request, run=import_run(upload)))
 
 
 class ImportConfirm(ApiView, generics.GenericAPIView):
     """Confirm an upload: its uploader, with the preview's `token`, once, within 24 hours.
     The file is applied by a task, checked again against the stock then: follow the run at
-    `url`. A file with error rows fails there unless `skip_errors` leaves them out."""
+    `url`. A file with error rows is refused (400, nothing starts) unless `skip_errors`
+    leaves them out."""
 
     required = REQUIRED
     serializer_class = ImportConfirmSerializer
@@ -259,11 +266,17 @@ class ImportConfirm(ApiView, generics.GenericAPIView):
         data = ImportConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        run = import_confirm_start(
-            file_id=values["file_id"],
-            token=values["token"],
-            actor=Actor.from_request(request),
-            skip_errors=values["skip_errors"],
-        )
+        try:
+            run = import_confirm_start(
+                file_id=values["file_id"],
+                token=values["token"],
+                actor=Actor.from_request(request),
+                skip_errors=values["skip_errors"],
+                refuse_errors_now=True,
+            )
+        except ImportHasErrors as exc:
+            raise exceptions.ValidationError(
+                {"skip_errors": [exc.message]}, code="has_errors"
+            ) from exc
         run.refresh_from_db(fields=["status"])  # the task may have run already (sync)
         return Response(_run(run), status=status.HTTP_202_ACCEPTED)

@@ -210,7 +210,7 @@ def test_zero_handling(actor, store, zero, quantity, expected):
 def test_negative_is_an_error_unless_zero_negative(actor, store):
     SkuFactory(sku_id="Z-1", initial_stock=5)
     up = upload("sku,quantity\nZ-1,-1\n", actor, store, zero="set_zero")
-    with pytest.raises(ImportRefused, match="1 rows have errors"):
+    with pytest.raises(ImportRefused, match="1 row has an error"):
         import_confirm(file_id=up.file_id, token=up.token, actor=actor)
     assert stock("z-1") == 5
 
@@ -358,10 +358,11 @@ def test_import_csv_command(tmp_path, store, capsys):
     call_command("import_csv", str(path), "--store", store.store_id)
     assert "known-1 stock: 10 -> 7" in capsys.readouterr().out
     assert stock("known-1") == 10
+    assert UploadedFile.objects.get().status == UploadedFile.Status.CANCELLED
     call_command("import_csv", str(path), "--store", store.store_id, "--confirm")
     assert stock("known-1") == 7
     path.write_text("sku,quantity\nKnown-1,x\n")
-    with pytest.raises(CommandError, match="rows have errors"):
+    with pytest.raises(CommandError, match="1 row has an error"):
         call_command("import_csv", str(path), "--store", store.store_id, "--confirm")
     with pytest.raises(CommandError, match="No file"):
         call_command("import_csv", str(tmp_path / "nope.csv"), "--store", store.store_id)
@@ -404,4 +405,4 @@ def test_the_streamed_export_is_the_resources_text(actor):
     SkuFactory(sku_id="Zed-1", sku_name='say "hi", =1+1', initial_stock=4)
     SkuFactory(sku_id="@odd", sku_name="plain", initial_stock=0)
     assert export_csv() == resources.SkuStockResource().export().csv
-    assert export_csv().startswith("sku_id,sku_name,quantity\r\n")
+    assert export_csv().startswith("sku_id,sku_name,quantity,store_id,manage_number,variant_id\r\n")

@@ -1,6 +1,5 @@
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from events.models import InventorySnapshot
@@ -9,41 +8,16 @@ from skus.models import Sku
 from stores.tests.factories import StoreFactory
 from sync.models import SyncRun
 
+from .helpers import post_file, staff
+
 pytestmark = pytest.mark.django_db
-
-
-def staff(username, *perms):
-    user = User.objects.create_user(username, password="pw", is_staff=True)
-    for perm in perms:
-        app, codename = perm.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app, codename=codename)
-        )
-    return user
-
-
-@pytest.fixture
-def importer(client):
-    client.force_login(staff("imp", "imports.add_uploadedfile", "skus.view_sku"))
-    return client
-
-
-def post_file(client, content, store, **extra):
-    data = {
-        "file": SimpleUploadedFile("stock.csv", content.encode()),
-        "store": store.store_id,
-        "import_mode": "reset_stock",
-        "zero_handling": "ignore",
-        **extra,
-    }
-    return client.post(reverse("imports:upload"), data)
 
 
 def test_upload_preview_confirm_in_the_browser_flow(importer, django_capture_on_commit_callbacks):
     store = StoreFactory()
     page = importer.get(reverse("imports:upload"))
     assert b"Download the template" in page.content
-    assert b'id="nav-import"' in importer.get(reverse("admin:index")).content
+    assert b'id="nav-import"' in page.content
     response = post_file(importer, "sku,name,quantity\nNew-1,<script>alert(1)</script>,4\n", store)
     upload = UploadedFile.objects.get()
     assert response.url == reverse("imports:preview", args=[upload.file_id])
@@ -85,15 +59,21 @@ def test_errors_are_listed_and_block_confirm(importer, django_capture_on_commit_
     ).content.decode()
     assert "not a whole number" in page
     assert "Good-1" not in page
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as started:
         refused = importer.post(
             reverse("imports:confirm", args=[upload.file_id]), {"token": upload.token}
         )
-    # The apply found the errors: the run says why, nothing was written, the form is back.
-    page = importer.get(refused.url).content.decode()
-    assert "1 rows have errors" in page
-    assert 'data-status="failed"' in page
+    # Refused in the request: the page is drawn again with its form and the reason beside
+    # the choice; no run was started, nothing was written.
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert 'id="confirm-refused">1 row has an error: fix the file, or tick' in page
+    assert "1 rows" not in page
     assert 'id="confirm-form"' in page
+    assert 'name="skip_errors"' in page
+    assert "Import started" not in page
+    assert started == []
+    assert not SyncRun.objects.filter(kind="import").exists()
     assert not Sku.objects.filter(pk="good-1").exists()
     with django_capture_on_commit_callbacks(execute=True):
         importer.post(
@@ -135,6 +115,15 @@ def test_cancel_and_other_users_uploads(importer, client):
     assert "not valid" in bad.content.decode()
 
 
+def test_recent_uploads_are_listed_without_reading_their_text(importer):
+    store = StoreFactory()
+    post_file(importer, "sku,quantity\nNew-1,4\n", store)
+    page = importer.get(reverse("imports:upload"))
+    (recent,) = page.context["recent"]
+    assert recent.get_deferred_fields() == {"original_content"}
+    assert recent.filename in page.content.decode()
+
+
 def test_permissions(client):
     url = reverse("imports:upload")
     assert client.get(url).status_code == 302  # to the login page
@@ -147,13 +136,20 @@ def test_permissions(client):
 def test_template_and_export_downloads(importer):
     template = importer.get(reverse("imports:template"))
     assert template["Content-Disposition"].startswith("attachment")
-    assert template.content.decode().startswith("sku_id,sku_name,quantity")
+    # Excel opens UTF-8 right only behind a BOM.
+    assert template.content.startswith(b"\xef\xbb\xbfsku_id,sku_name,quantity,store_id")
     response = importer.get(reverse("imports:export"))
     assert response.streaming  # sent as it is read, not built in memory first
     assert response["Content-Disposition"] == 'attachment; filename="inventory-sync-stock.csv"'
-    export = b"".join(response.streaming_content).decode()
-    assert export.splitlines()[0] == "sku_id,sku_name,quantity"
-    assert "CE1111" in export
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    export = b"".join(response.streaming_content)
+    assert export.startswith(b"\xef\xbb\xbf")
+    # The template's columns, so that the export reads back as a template would.
+    assert (
+        export.decode("utf-8-sig").splitlines()[0]
+        == template.content.decode("utf-8-sig").splitlines()[0]
+    )
+    assert "CE1111" in export.decode("utf-8-sig")
 
 
 def test_a_second_confirm_while_one_runs_is_refused(importer):

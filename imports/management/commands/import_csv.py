@@ -4,8 +4,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from events.actors import Actor
-from imports.models import UploadedFile
-from imports.services import Action, ImportRefused, import_confirm, import_preview, upload_create
+from imports.services import (
+    Action,
+    ImportRefused,
+    import_cancel,
+    import_confirm,
+    import_preview,
+    upload_create,
+)
 from inventory_site.errors import InventoryError
 
 
@@ -56,8 +62,7 @@ class Command(BaseCommand):
         totals = ", ".join(f"{k} {v}" for k, v in sorted(preview.totals.items()))
         self.stdout.write(f"{preview.kind} file, {totals}")
         if not options["confirm"]:
-            upload.status = UploadedFile.Status.CANCELLED
-            upload.save(update_fields=["status"])
+            import_cancel(file_id=upload.file_id, actor=actor)
             self.stdout.write("Preview only: nothing changed (add --confirm to apply).")
             return
         try:
