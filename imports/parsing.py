@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ ALIASES: dict[str, list[str]] = {
     "store": ["store_id", "store_code", "店铺编号"],
     "manage_number": ["manage_number", "商品管理番号（商品URL）", "商品管理番号"],
     "variant_id": ["variant_id"],
+    "components": ["components", "set_components", "セット構成", "套装构成"],
 }
 RAKUTEN_MERCHANT_SKU = "システム連携用SKU番号"
 RAKUTEN_VARIANT = "SKU管理番号"
@@ -102,6 +104,8 @@ class FileRow:
     merchant_sku_id: str
     # Set when the row is not an item row at all (an RMS product or option row).
     skip: str = ""
+    # A set's components as written ("cup*2; saucer"); "" when the file has no such cell.
+    components: str = ""
 
 
 @dataclass(slots=True)
@@ -207,6 +211,7 @@ def _rows(
                 manage_number=unescape_formula(cell(values, columns["manage_number"])),
                 variant_id=unescape_formula(cell(values, columns["variant_id"])),
                 merchant_sku_id="",
+                components=cell(values, columns["components"]),
             )
     except csv.Error as exc:
         raise ImportFileError(str(MSG_BINARY) + f" ({exc})") from None
@@ -232,3 +237,37 @@ def used_columns_only(text: str) -> str:
     for values in reader:
         writer.writerow([values[i] if i < len(values) else "" for i in kept])
     return buffer.getvalue()
+
+
+MSG_COMPONENT_QUANTITY = _("“%(part)s”: the quantity after “*” must be a whole number")
+# A set's components in a cell: "cup*2; saucer" (";" "|" or a line break between
+# components, "*" "×" or "＊" before a quantity, 1 when none is written).
+_PART_SPLIT = re.compile(r"[;|\n]")
+_QUANTITY_SPLIT = re.compile(r"[*×＊]")
+
+
+def parse_components(text: str) -> list[tuple[str, int]]:
+    """[(component id, quantity)] of a components cell; raises ImportFileError naming the
+    part it cannot read. An empty cell is []."""
+    parts = []
+    for raw in _PART_SPLIT.split(unicodedata.normalize("NFKC", text or "")):
+        part = raw.strip()
+        if not part:
+            continue
+        pieces = _QUANTITY_SPLIT.split(part)
+        component = pieces[0].strip()
+        quantity = 1
+        if len(pieces) > 1:
+            try:
+                quantity = int(pieces[1].strip())
+            except ValueError:
+                raise ImportFileError(str(MSG_COMPONENT_QUANTITY % {"part": part})) from None
+        if len(pieces) > 2:
+            raise ImportFileError(str(MSG_COMPONENT_QUANTITY % {"part": part}))
+        parts.append((component, quantity))
+    return parts
+
+
+def format_components(parts: dict[str, int]) -> str:
+    """The cell ``parse_components`` reads back: "cup*2;saucer*1" (component id order)."""
+    return ";".join(f"{component}*{quantity}" for component, quantity in sorted(parts.items()))

@@ -16,11 +16,21 @@ from import_export import fields, resources
 
 from events.models import EventSource, EventType
 from events.services import stock_set
-from skus.models import Sku
+from skus.models import Sku, SkuComponent
+from skus.sets import compositions
 
 from .parsing import escape_formula as _escape_text
+from .parsing import format_components
 
-TEMPLATE_HEADER = ["sku_id", "sku_name", "quantity", "store_id", "manage_number", "variant_id"]
+TEMPLATE_HEADER = [
+    "sku_id",
+    "sku_name",
+    "quantity",
+    "store_id",
+    "manage_number",
+    "variant_id",
+    "components",
+]
 # The registration columns stay blank in the export: a SKU may be in several stores, and
 # a blank store id or manage number changes nothing when the file comes back.
 BLANK_COLUMNS = ("store_id", "manage_number", "variant_id")
@@ -51,12 +61,21 @@ class SkuStockResource(resources.ModelResource):
         fields = tuple(TEMPLATE_HEADER)
         import_id_fields = ("sku_id",)
 
-    def get_queryset(self) -> Any:
-        return Sku.objects.select_related("snapshot").order_by("sku_id")
+    components = fields.Field(column_name="components")
 
-    def dehydrate_quantity(self, sku: Sku) -> int:
+    def get_queryset(self) -> Any:
+        return (
+            Sku.objects.select_related("snapshot").prefetch_related("components").order_by("sku_id")
+        )
+
+    def dehydrate_quantity(self, sku: Sku) -> int | str:
+        if sku.components.all():
+            return ""  # a set has no stock of its own: blank leaves it as it is
         snapshot = getattr(sku, "snapshot", None)
         return snapshot.internal_available if snapshot else 0
+
+    def dehydrate_components(self, sku: Sku) -> str:
+        return format_components({c.component_id: c.quantity for c in sku.components.all()})
 
     def export_field(self, field: fields.Field, instance: Any, **kwargs: Any) -> Any:
         return escape_formula(super().export_field(field, instance, **kwargs))
@@ -82,7 +101,7 @@ class SkuStockResource(resources.ModelResource):
 
 def template_csv() -> str:
     """The upload template: our header and one example row."""
-    example = ["Tshirt-RED-M", "T-shirt red M", "25", "", "", ""]
+    example = ["Tshirt-RED-M", "T-shirt red M", "25", "", "", "", ""]
     return ",".join(TEMPLATE_HEADER) + "\r\n" + ",".join(example) + "\r\n"
 
 
@@ -119,18 +138,34 @@ def export_lines(encoding: str = UTF8) -> Iterator[str]:
 
     writer.writerow(EXPORT_HEADER)
     yield flush()
+    # Sets are few: their components are read once, not per row.
+    sets = {
+        set_id: format_components(parts)
+        for set_id, parts in compositions(
+            SkuComponent.objects.values_list("set_id", flat=True).distinct()
+        ).items()
+    }
     rows = (
         Sku.objects.order_by("sku_id")
-        .values_list("original_sku", "sku_name", "snapshot__internal_available")
+        .values_list("sku_id", "original_sku", "sku_name", "snapshot__internal_available")
         .iterator(chunk_size=EXPORT_CHUNK)
     )
     narrow = encoding != UTF8
-    for count, (sku_id, name, quantity) in enumerate(rows, start=1):
+    for count, (key, sku_id, name, quantity) in enumerate(rows, start=1):
         if narrow and not _fits(sku_id, encoding):
             continue
         if narrow and not _fits(name, encoding):
             name = ""
-        writer.writerow((escape_formula(sku_id), escape_formula(name), quantity or 0, *blank))
+        recipe = sets.get(key, "")
+        writer.writerow(
+            (
+                escape_formula(sku_id),
+                escape_formula(name),
+                "" if recipe else quantity or 0,
+                *blank,
+                escape_formula(recipe),
+            )
+        )
         if count % EXPORT_CHUNK == 0:
             yield flush()
     yield flush()

@@ -29,17 +29,33 @@ from django_q.tasks import async_task
 
 from events.actors import Actor
 from events.ledger import bulk_update_rows
-from events.models import AuditAction, EventSource, EventType, InventorySnapshot
+from events.models import (
+    AuditAction,
+    EventSource,
+    EventType,
+    InventoryEvent,
+    InventorySnapshot,
+)
 from events.services import audit_record, make_token, stock_set_many
 from inventory_site.errors import InventoryError
-from skus.models import Sku, normalize_sku_id
+from skus.models import SET_COMPONENT_QUANTITY_MAX, Sku, SkuComponent, normalize_sku_id
+from skus.services import set_define
+from skus.sets import compositions
 from stores.models import Store
 from sync.models import SyncRun
 from sync.registrations import Registration, registrations_check, store_sku_register_many
 from sync.runs import RunLog
 
 from .models import AppliedUpload, UploadedFile
-from .parsing import FileRow, ImportFileError, ParsedFile, decode, parse, used_columns_only
+from .parsing import (
+    FileRow,
+    ImportFileError,
+    ParsedFile,
+    decode,
+    parse,
+    parse_components,
+    used_columns_only,
+)
 
 QUANTITY_MAX = 99_999
 RMS_ID_MAX_BYTES = 32
@@ -82,6 +98,18 @@ ROW_NO_SKU = _("no SKU id")
 SKIP_PRODUCT = _("an RMS product or option row, not a SKU")
 SKIP_ZERO = _("quantity 0 is ignored (zero handling)")
 SKIP_BLANK = _("no quantity: stock unchanged")
+ROW_COMPONENTS = _("components: %(error)s")
+ROW_SET_ITSELF = _("a set cannot be a component of itself")
+ROW_SET_QUANTITY_RANGE = _("components: the quantity of %(sku)s must be 1 to %(limit)d")
+ROW_SET_UNKNOWN = _("components: unknown SKU %(sku)s (not in the catalogue nor in this file)")
+ROW_SET_OF_SETS = _("components: %(sku)s is a set itself (sets of sets are not supported)")
+ROW_SET_IS_COMPONENT = _("a component of the set %(set)s cannot be a set itself")
+ROW_SET_HAS_EVENTS = _(
+    "this SKU has stock events of its own and a set has none: create the set as a new SKU"
+)
+ROW_SET_QUANTITY = _(
+    "a set has no stock of its own (it sells what its components allow): leave its quantity blank"
+)
 NOTE_NO_STORE_IDS = _(
     "registered in store %(store)s without the store's item ids: the store is sent its "
     "stock once they are added (SKU sync, or the registration in the admin)"
@@ -133,6 +161,9 @@ class RowPlan:
     store_id: str = ""
     register: dict[str, str] | None = None  # the store's platform keys (manage_number …)
     message: str = ""
+    # A set's components as the file gives them, and as they are (None: not a set row).
+    components_to: dict[str, int] | None = None
+    components_from: dict[str, int] | None = None
 
     @property
     def action_label(self) -> str:
@@ -153,6 +184,8 @@ APPLIED_ROW_FIELDS = (
     "store_id",
     "register",
     "message",
+    "components_to",
+    "components_from",
 )
 
 
@@ -334,6 +367,7 @@ def import_preview(upload: UploadedFile) -> Preview:
                 "variant_id": row.variant_id or row.sku,
                 "merchant_sku_id": row.merchant_sku_id,
             }
+    cells = {plan.line: row.components for plan, row in zip(rows, parsed.rows, strict=True)}
     _check_registrations([plan for plan in rows if plan.action == Action.NO_CHANGE])
     valid = [plan for plan in rows if plan.action == Action.NO_CHANGE]
     ids = [plan.sku_id for plan in valid]
@@ -370,6 +404,7 @@ def import_preview(upload: UploadedFile) -> Preview:
                 plan.stock_to = None
         if plan.action == Action.NO_CHANGE and plan.message:
             plan.action = Action.SKIPPED
+    _plan_sets([plan for plan in valid if plan.action != Action.ERROR], cells)
     totals = Counter(plan.action for plan in rows)
     totals["rows"] = len(rows)
     return Preview(
@@ -379,6 +414,102 @@ def import_preview(upload: UploadedFile) -> Preview:
         totals=totals,
         quantities_ignored=parsed.has_quantity and not reset,
     )
+
+
+def _set_error(plan: RowPlan, message: str) -> None:
+    plan.action, plan.message = Action.ERROR, message
+    plan.stock_to = plan.stock_from = plan.components_to = plan.components_from = None
+
+
+def _plan_sets(rows: list[RowPlan], cells: dict[int, str]) -> None:
+    """Rows that define a set (a components cell), and rows of SKUs that are sets: a set's
+    components must be SKUs that exist or that the file creates, none of them a set, and a
+    set has no stock of its own (its quantity stays blank). A few queries, whatever the
+    number of rows."""
+    recipes: dict[str, dict[str, int]] = {}
+    for plan in rows:
+        cell = cells.get(plan.line, "")
+        if not cell.strip():
+            continue
+        try:
+            recipes[plan.sku_id] = set_components_check_text(plan.sku_id, cell)
+        except InventoryError as exc:
+            _set_error(plan, str(ROW_COMPONENTS % {"error": exc.message}))
+    if not recipes and not SkuComponent.objects.exists():
+        return  # no set anywhere: nothing to check
+    creating = {plan.sku_id for plan in rows if plan.action == Action.CREATE}
+    involved = set(recipes) | {c for parts in recipes.values() for c in parts}
+    involved |= {plan.sku_id for plan in rows}
+    current = compositions(involved)  # by 1,000 ids a query
+    used_in = dict(
+        SkuComponent.objects.filter(component_id__in=list(recipes)).values_list(
+            "component_id", "set_id"
+        )
+    )
+    components = list({c for parts in recipes.values() for c in parts})
+    known = set(Sku.objects.filter(pk__in=components).values_list("sku_id", flat=True))
+    with_events = set(
+        InventoryEvent.objects.filter(sku_id__in=list(recipes)).values_list("sku_id", flat=True)
+    )
+    # What will be a set once the file is applied.
+    sets_after = {sku for sku in current if sku not in recipes} | {
+        sku for sku, parts in recipes.items() if parts
+    }
+    file_components = {c: s for s, parts in recipes.items() for c in parts}
+    for plan in rows:
+        if plan.action == Action.ERROR:
+            continue
+        parts = recipes.get(plan.sku_id)
+        if parts is not None:
+            unknown = sorted(c for c in parts if c not in known and c not in creating)
+            nested = sorted(c for c in parts if c in sets_after)
+            if unknown:
+                _set_error(plan, str(ROW_SET_UNKNOWN % {"sku": unknown[0]}))
+                continue
+            if nested:
+                _set_error(plan, str(ROW_SET_OF_SETS % {"sku": nested[0]}))
+                continue
+            holder = used_in.get(plan.sku_id) or file_components.get(plan.sku_id)
+            if parts and holder:
+                _set_error(plan, str(ROW_SET_IS_COMPONENT % {"set": holder}))
+                continue
+            before = current.get(plan.sku_id, {})
+            if parts and not before and plan.sku_id in with_events:
+                _set_error(plan, str(ROW_SET_HAS_EVENTS))
+                continue
+            if parts != before:
+                plan.components_from, plan.components_to = before, parts
+                if plan.action in (Action.NO_CHANGE, Action.SKIPPED):
+                    plan.action = Action.UPDATE
+                    plan.message = ""
+        if plan.sku_id in sets_after and plan.stock_to is not None:
+            _set_error(plan, str(ROW_SET_QUANTITY))
+        elif plan.action == Action.SKIPPED and plan.message == str(SKIP_BLANK):
+            if plan.sku_id in sets_after:  # a set's blank quantity is how it should be
+                plan.action, plan.message = Action.NO_CHANGE, ""
+
+
+def set_components_check_text(sku_id: str, cell: str) -> dict[str, int]:
+    """A components cell as {component id: quantity}: ids normalised, a component listed
+    twice counted twice, quantities 1 … 999, not the set itself (raises InventoryError)."""
+    parts: dict[str, int] = {}
+    for raw, quantity in parse_components(cell):
+        try:
+            component = normalize_sku_id(raw)
+        except ValidationError as exc:
+            raise ImportRefused(" ".join(exc.messages)) from exc
+        if component == sku_id:
+            raise ImportRefused(str(ROW_SET_ITSELF))
+        parts[component] = parts.get(component, 0) + quantity
+        if not 1 <= quantity <= SET_COMPONENT_QUANTITY_MAX or (
+            parts[component] > SET_COMPONENT_QUANTITY_MAX
+        ):
+            raise ImportRefused(
+                str(
+                    ROW_SET_QUANTITY_RANGE % {"sku": component, "limit": SET_COMPONENT_QUANTITY_MAX}
+                )
+            )
+    return parts
 
 
 def import_errors_check(preview: Preview, *, skip_errors: bool) -> None:
@@ -561,6 +692,9 @@ def _apply(upload: UploadedFile, preview: Preview, actor: Actor) -> None:
     renamed = [(r.sku_id, r.name_to[:200]) for r in rows if r.name_to and r.action != Action.CREATE]
     bulk_update_rows(Sku, ["sku_name"], renamed)
     _register(rows, Actor.system(f"import {upload.filename}"))
+    for r in rows:
+        if r.components_to is not None:
+            set_define(sku_id=r.sku_id, components=list(r.components_to.items()), actor=actor)
     if upload.import_mode == UploadedFile.ImportMode.RESET_STOCK:
         stock_set_many(
             targets=[

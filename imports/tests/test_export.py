@@ -63,7 +63,7 @@ def test_the_export_comes_back_unchanged_even_for_formula_like_ids(client, actor
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
     assert text.splitlines()[0] == ",".join(TEMPLATE_HEADER)
-    assert "'=SUM(A1),'==SUM(A1),3,,," in text.splitlines()
+    assert "'=SUM(A1),'==SUM(A1),3,,,," in text.splitlines()
     skus_before = Sku.objects.count()
 
     for zero in ("ignore", "set_zero"):
@@ -108,10 +108,10 @@ def test_cp932_on_request_for_excel_in_japanese(client, actor, store):
     assert not raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("cp932")
     lines = text.splitlines()
-    assert "Cup-1,湯呑み 髙,2,,," in lines
+    assert "Cup-1,湯呑み 髙,2,,,," in lines
     # A name CP932 cannot hold is left blank (a blank name renames nothing); an id it
     # cannot hold is left out (the UTF-8 export has it).
-    assert "Emoji-1,,5,,," in lines
+    assert "Emoji-1,,5,,,," in lines
     assert "杯子" not in text
     preview = reupload(raw, actor, store)
     assert {row.action for row in preview.rows} == {Action.NO_CHANGE}
