@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from events.models import InventoryEvent, InventorySnapshot, PendingPush
@@ -42,8 +43,27 @@ def sku_search(
     if oversold:
         skus = skus.filter(Exists(InventoryEvent.objects.filter(sku=OuterRef("pk"), oversold=True)))
     if low:
-        skus = skus.filter(snapshot__internal_available__lte=LOW_STOCK)
+        skus = skus.filter(_low_condition())
     return skus
+
+
+def _low_condition() -> Q:
+    """At or below the SKU's low-stock threshold (LOW_STOCK when it has none); a set by
+    what its components allow (sets are few: computed here, then matched by id)."""
+    limit = Coalesce(F("low_stock_threshold"), Value(LOW_STOCK))
+    set_rows = dict(
+        Sku.objects.filter(Exists(SkuComponent.objects.filter(set_id=OuterRef("pk"))))
+        .annotate(limit=limit)
+        .values_list("sku_id", "limit")
+    )
+    from .sets import availability
+
+    stock = availability(set_rows)
+    low_sets = [sku_id for sku_id, most in set_rows.items() if stock[sku_id] <= most]
+    plain = Q(snapshot__internal_available__lte=limit) & ~Exists(
+        SkuComponent.objects.filter(set_id=OuterRef("pk"))
+    )
+    return plain | Q(pk__in=low_sets)
 
 
 @dataclass

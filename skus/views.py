@@ -22,6 +22,7 @@ from .models import Sku
 from .pagination import COUNT_LIMIT, count_up_to, keyset_page
 from .panels import sku_panels
 from .selectors import sku_explain, sku_search
+from .sets import availability
 
 CHART_POINTS = 200
 SKU_PAGE = 50
@@ -52,6 +53,10 @@ def sku_list(request: HttpRequest) -> HttpResponse:
         after=params.get("after", "").strip() or None,
         before=params.get("before", "").strip() or None,
     )
+    # What each SKU of the page can sell (a set: what its components allow), two queries.
+    stock = availability(sku.sku_id for sku in page)
+    for sku in page:
+        sku.available = stock[sku.sku_id]
     query = params.copy()
     for cursor in ("after", "before", "page"):
         query.pop(cursor, None)

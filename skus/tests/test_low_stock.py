@@ -66,3 +66,19 @@ def test_no_mail_when_nothing_is_low_or_nobody_can_get_it(mailoutbox, settings):
 def test_the_mail_is_scheduled_every_morning():
     spec = next(s for s in SCHEDULES if s.func == "skus.tasks.low_stock_mail")
     assert (spec.schedule_type, spec.at.hour) == ("D", 8)
+
+
+def test_the_sku_list_low_filter_uses_thresholds_and_sets(stock, client):
+    from django.urls import reverse
+
+    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw"))
+    page = client.get(reverse("skus:list"), {"low": "1"}).content.decode()
+    # Mug 3 ≤ 3 and the set 3 ≤ 5 are low; Bowl 4 > 3 and Cup 20 > 1 are not; Plate 0 has
+    # no threshold: at or below the default of 5.
+    for shown in ("Mug", "Set", "Plate"):
+        assert f">{shown}</a>" in page
+    for hidden in ("Bowl", "Cup"):
+        assert f">{hidden}</a>" not in page
+    # The set's stock is what its components allow (3), marked low.
+    row = page[page.index(">Set</a>") :].split("</tr>")[0]
+    assert '<td>3 <span class="low-stock"' in row
