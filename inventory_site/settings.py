@@ -63,9 +63,10 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
 ]
 THIRD_PARTY_APPS = [
-    "django_q",
+    # django-q2 and django-axes under names staff read in their language (third_party_apps).
+    "inventory_site.third_party_apps.TasksConfig",
     "import_export",
-    "axes",
+    "inventory_site.third_party_apps.LoginRecordsConfig",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -195,6 +196,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The site's own CSS (header, navigation, narrow screens); apps keep theirs in <app>/static.
+STATICFILES_DIRS = [BASE_DIR / "inventory_site" / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
 # WhiteNoise serves what `collectstatic` put in STATIC_ROOT, under names that hold a hash
 # of their content (cached for ever by browsers) and compressed (gzip, Brotli when

@@ -1,17 +1,108 @@
+import unicodedata
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.forms import ModelForm
+from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from events.models import InventoryEvent
 from inventory_site.admin_mixins import ServiceAdmin
-from skus.models import Sku, SkuSearchText
+from skus.models import Sku, SkuComponent, SkuSearchText, normalize_sku_id
 from skus.pagination import LargeTablePaginator
-from skus.services import SKU_EDITABLE_FIELDS, sku_create, sku_update
+from skus.services import (
+    MSG_SET_HAS_EVENTS,
+    MSG_SKU_EXISTS,
+    SKU_EDITABLE_FIELDS,
+    SkuInvalid,
+    set_components_check,
+    set_define,
+    sku_create,
+    sku_update,
+)
 from stores.models import StoreSku
+
+
+class SkuAdminForm(forms.ModelForm):
+    """The SKU id is checked by the rule every path uses (``normalize_sku_id``), with its
+    message, and never cut: the input has no ``maxlength`` (a browser would silently keep
+    the first 50 characters of a longer id)."""
+
+    sku_id = forms.CharField(label=Sku._meta.get_field("sku_id").verbose_name)
+
+    class Meta:
+        model = Sku
+        fields = (
+            "sku_id",
+            "original_sku",
+            "sku_name",
+            "environment",
+            "status",
+            "allow_oversell",
+            "low_stock_threshold",
+            "metadata",
+            "aliases",
+        )
+
+    def clean_sku_id(self) -> str:
+        """The id as typed (its case is kept in ``original_sku`` by ``sku_create``), once
+        the service's rules accept it."""
+        typed = unicodedata.normalize("NFKC", self.cleaned_data["sku_id"]).strip()
+        sku_id = normalize_sku_id(typed)
+        if Sku.objects.filter(pk=sku_id).exists():
+            raise forms.ValidationError(MSG_SKU_EXISTS, params={"sku_id": sku_id})
+        return typed
+
+    def validate_unique(self) -> None:
+        """Checked above, with the service's message (Django's would name the field)."""
+
+
+class SkuComponentFormSet(BaseInlineFormSet):
+    """A set's components, checked by the rules ``set_define`` applies (with its
+    messages) before anything is saved; saved by ``SkuAdmin.save_formset``."""
+
+    def components(self) -> list[tuple[str, object]]:
+        return [
+            (form.cleaned_data["component"].sku_id, form.cleaned_data["quantity"])
+            for form in self.forms
+            if form.cleaned_data
+            and form.cleaned_data.get("component") is not None
+            and not form.cleaned_data.get("DELETE")
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        set_id = self.instance.sku_id or ""
+        try:
+            key = normalize_sku_id(set_id) if set_id else ""
+            parts = set_components_check(key, self.components())
+        except (SkuInvalid, forms.ValidationError) as exc:
+            raise forms.ValidationError(getattr(exc, "message", str(exc))) from exc
+        if (
+            parts
+            and key
+            and not SkuComponent.objects.filter(set_id=key).exists()
+            and InventoryEvent.objects.filter(sku_id=key).exists()
+        ):
+            raise forms.ValidationError(MSG_SET_HAS_EVENTS % {"sku_id": key})
+
+
+class SkuComponentInline(admin.TabularInline):
+    """A set's components (none: not a set); written through ``set_define``."""
+
+    model = SkuComponent
+    fk_name = "set"
+    formset = SkuComponentFormSet
+    fields = ("component", "quantity")
+    autocomplete_fields = ("component",)
+    extra = 0
+    verbose_name = _("set component")
+    verbose_name_plural = _("components of this set (a set has no stock of its own)")
 
 
 class StoreSkuInline(admin.TabularInline):
@@ -28,6 +119,7 @@ class StoreSkuInline(admin.TabularInline):
 
 @admin.register(Sku)
 class SkuAdmin(ServiceAdmin):
+    form = SkuAdminForm
     list_display = (
         "sku_id",
         "original_sku",
@@ -52,12 +144,13 @@ class SkuAdmin(ServiceAdmin):
         "environment",
         "status",
         "allow_oversell",
+        "low_stock_threshold",
         "metadata",
         "aliases",
         "created_at",
         "updated_at",
     )
-    inlines = [StoreSkuInline]
+    inlines = [SkuComponentInline, StoreSkuInline]
     actions = ["mark_inactive", "mark_active"]
     show_full_result_count = False
 
@@ -109,11 +202,22 @@ class SkuAdmin(ServiceAdmin):
                 allow_oversell=data["allow_oversell"],
                 metadata=data.get("metadata") or {},
                 aliases=data.get("aliases") or {},
+                low_stock_threshold=data.get("low_stock_threshold"),
                 actor=actor,
             )
             if data["status"] == Sku.Status.INACTIVE:
                 sku_update(sku_id=created.pk, actor=actor, status=Sku.Status.INACTIVE)
             obj.pk = created.pk
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if isinstance(formset, SkuComponentFormSet):
+            set_define(
+                sku_id=form.instance.pk, components=formset.components(), actor=self.actor(request)
+            )
+            # What the admin's history message reads (the audit log has the details).
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return
+        super().save_formset(request, form, formset, change)
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet[Sku], status: str) -> None:
         done = 0

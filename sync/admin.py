@@ -4,7 +4,13 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from events.selectors import sku_prefix_search
 from inventory_site.admin_mixins import ReadOnlyAdmin, ServiceAdmin
@@ -18,6 +24,7 @@ from stores.services import (
     store_update,
 )
 
+from .adapters import BindingInvalid
 from .models import Order, OrderLine, QuarantinedOrder, SyncRun
 from .registrations import Registration, registrations_check, store_sku_register
 from .registry import adapter_class, api_url_problem, binder_for, platforms
@@ -147,12 +154,30 @@ class QuarantinedOrderAdmin(ReadOnlyAdmin):
     list_select_related = ("store",)
 
 
+# The admin shows the newest lines of a run's log; the run page streams all of them.
+RUN_LOG_LINES = 500
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = ("started_at", "store", "kind", "status", "counts", "finished_at")
+    list_display = ("started_at", "store", "kind", "status", "counts_shown", "finished_at")
     list_filter = ("kind", "status", "store")
     list_select_related = ("store",)
-    readonly_fields = ("log", "details", "error")
+    fields = (
+        "store",
+        "kind",
+        "status",
+        "operator",
+        "started_at",
+        "finished_at",
+        "cancel_requested",
+        "counts_shown",
+        "run_page",
+        "log_shown",
+        "details",
+        "error",
+    )
+    readonly_fields = ("counts_shown", "run_page", "log_shown")
     actions = ["cancel"]
     show_full_result_count = False
     paginator = LargeTablePaginator
@@ -165,8 +190,42 @@ class SyncRunAdmin(ReadOnlyAdmin):
     def cancel(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
         count = queryset.filter(status=SyncRun.Status.RUNNING).update(cancel_requested=True)
         self.message_user(
-            request, _("%(count)d runs will stop after their current page.") % {"count": count}
+            request,
+            ngettext(
+                "%(count)d run will stop after its current page.",
+                "%(count)d runs will stop after their current page.",
+                count,
+            )
+            % {"count": count},
         )
+
+    @admin.display(description=_("counts"))
+    def counts_shown(self, obj: SyncRun) -> str:
+        """What the run did, in the words of the run pages (not its JSON keys)."""
+        return obj.counts_text or "–"
+
+    @admin.display(description=_("run page"))
+    def run_page(self, obj: SyncRun) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("sync:run", args=[obj.pk]), _("Open the run page")
+        )
+
+    @admin.display(description=_("log"))
+    def log_shown(self, obj: SyncRun) -> str:
+        """The newest lines of the live log at local time (settings.TIME_ZONE), as the run
+        page shows them; a run older than the live log shows the text it kept."""
+        events = list(obj.events.order_by("-seq")[:RUN_LOG_LINES])
+        if not events:
+            return format_html('<pre class="run-log">{}</pre>', obj.log) if obj.log else "–"
+        lines = format_html_join(
+            "\n",
+            '<span class="{}">{} {}</span>',
+            (
+                (event.level, date_format(localtime(event.at), "H:i:s"), event.message)
+                for event in reversed(events)
+            ),
+        )
+        return format_html('<pre class="run-log">{}</pre>', lines)
 
 
 def _key_field_name(platform: str, name: str) -> str:
@@ -212,8 +271,22 @@ class StoreSkuForm(forms.ModelForm):
                 ],
             )
             if errors:
-                raise forms.ValidationError(errors[0])
+                self._refuse(store, errors[0])
         return data
+
+    def _refuse(self, store: Any, message: str) -> None:
+        """The service's refusal, shown under the key it is about when that key alone
+        gets the same refusal from the binder, else above the form."""
+        binder = binder_for(store.platform_type)
+        for key in binder.fields:
+            name = _key_field_name(store.platform_type, key.name)
+            try:
+                binder.clean({key.name: self.cleaned_data.get(name) or ""})
+            except BindingInvalid as exc:
+                if str(exc) == message:
+                    self.add_error(name, message)
+                    return
+        raise forms.ValidationError(message)
 
     def platform_keys(self) -> dict[str, str]:
         store = self._store()
@@ -225,9 +298,14 @@ class StoreSkuForm(forms.ModelForm):
 
 
 def _store_sku_form() -> type[StoreSkuForm]:
+    """One input per key of every platform's binder, labelled with the platform's name.
+    No ``maxlength``: a browser would cut a longer id silently, and a platform counts
+    bytes, not characters; the binder refuses what its platform would, with its message."""
+    names = dict(Store.Platform.choices)
     fields = {
         _key_field_name(platform, key.name): forms.CharField(
-            label=f"{key.label} ({platform})", max_length=key.max_length * 4, required=False
+            label=format_lazy("{} ({})", key.label, names.get(platform, platform)),
+            required=False,
         )
         for platform, adapter in platforms().items()
         for key in adapter.binder.fields
@@ -262,6 +340,15 @@ class StoreSkuAdmin(ServiceAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: StoreSku | None = None) -> tuple:
         return ("store", "sku") if obj is not None else ()
+
+    def get_fields(self, request: HttpRequest, obj: StoreSku | None = None) -> list[str]:
+        """A registration's page shows the keys of its store's platform only (a new one's,
+        every platform's: its store is not chosen yet)."""
+        fields = list(super().get_fields(request, obj))
+        if obj is None:
+            return fields
+        own = _key_field_name(obj.store.platform_type, "")
+        return [name for name in fields if "__" not in name or name.startswith(own)]
 
     def save_model(self, request: HttpRequest, obj: StoreSku, form: Any, change: bool) -> None:
         registration = store_sku_register(

@@ -233,6 +233,8 @@ VIEWER_GAINS = {
     ("purchasing", "view_officialaccount"),
     ("purchasing", "view_purchasing"),
     ("purchasing", "view_inventoryitem"),
+    ("stores", "view_allocationrule"),
+    ("skus", "view_skucomponent"),
 }
 OPERATOR_GAINS = {
     ("purchasing", "add_purchasing"),
@@ -245,6 +247,9 @@ ADMIN_GAINS = {
     ("api", "delete_apitoken"),
     ("purchasing", "add_officialaccount"),
     ("purchasing", "change_officialaccount"),
+    ("stores", "add_allocationrule"),
+    ("stores", "change_allocationrule"),
+    ("stores", "delete_allocationrule"),
 }
 
 
