@@ -23,6 +23,7 @@ from skus.services import (
     sku_create,
     sku_update,
 )
+from skus.sets import available_expression
 from stores.models import StoreSku
 
 
@@ -179,8 +180,14 @@ class SkuAdmin(ServiceAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Sku]:
+        # What each SKU of the page can sell (a set: what its components allow).
+        return super().get_queryset(request).annotate(available_now=available_expression())
+
     @admin.display(description=_("available"), ordering="snapshot__internal_available")
     def available(self, obj: Sku) -> int | None:
+        if hasattr(obj, "available_now"):
+            return obj.available_now
         snapshot = getattr(obj, "snapshot", None)
         return snapshot.internal_available if snapshot is not None else None
 
