@@ -4,8 +4,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo's sandboxes (RMS, futureshop, eBay): the demo stores follow these ports.
 SANDBOX_PORT ?= 8765
+FS_SANDBOX_PORT ?= 8766
+EBAY_SANDBOX_PORT ?= 8767
+# The orders the RMS sandbox's buyers place each minute.
 ORDERS_PER_MINUTE ?= 2
+# Where the demo keeps the sandboxes' state and its processes' logs.
+DEMO_DIR ?= var
 
 .PHONY: demo test lint format schema clean
 
@@ -21,13 +27,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-demo: export DJANGO_DEBUG ?= 1
+# The demo (scripts/demo.sh): database set up, three sandboxes, a cluster and the web server;
+# the admin login is printed last; Ctrl-C stops it all.
 demo: $(VENV)/.installed
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
-	$(BIN)/python manage.py load_demo_data
-	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
-		ORDERS_PER_MINUTE=$(ORDERS_PER_MINUTE) scripts/demo.sh
+	@BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
+		FS_SANDBOX_PORT=$(FS_SANDBOX_PORT) EBAY_SANDBOX_PORT=$(EBAY_SANDBOX_PORT) \
+		ORDERS_PER_MINUTE=$(ORDERS_PER_MINUTE) DEMO_DIR=$(DEMO_DIR) exec scripts/demo.sh
 
 # The production profile on this machine (README "Production"): collectstatic, migrate,
 # gunicorn with uvicorn workers on HOST:PORT and a django-q2 cluster; Ctrl-C stops both.

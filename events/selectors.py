@@ -3,10 +3,10 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from events.models import AuditLog, InventoryEvent, LedgerCheck
+from events.models import AuditLog, EventType, InventoryEvent, LedgerCheck
 from skus.models import Sku
 from skus.selectors import sku_ids_starting, sku_search_key
 
@@ -65,13 +65,37 @@ def ledger_checks_recent(*, limit: int = 10) -> list[LedgerCheck]:
     return list(LedgerCheck.objects.order_by("-started_at", "-id")[:limit])
 
 
-def oversold_events() -> QuerySet[InventoryEvent]:
-    """Order events that took a SKU not allowing oversell below zero."""
-    return (
+OVERSOLD_OPEN = "open"
+OVERSOLD_RESOLVED = "resolved"
+
+
+def oversold_events(
+    *, store_id: str | None = None, state: str | None = None
+) -> QuerySet[InventoryEvent]:
+    """Order events that took a SKU not allowing oversell below zero, newest first, each
+    with ``resolved``: its order was cancelled since (an ORDER_CANCELLED of the same store,
+    order and SKU gave the units back; read from the (store, order) index). ``state``
+    keeps only the open or the resolved ones."""
+    cancelled = InventoryEvent.objects.filter(
+        store_id=OuterRef("store_id"),
+        order_id=OuterRef("order_id"),
+        sku_id=OuterRef("sku_id"),
+        event_type=EventType.ORDER_CANCELLED,
+        created_at__gte=OuterRef("created_at"),
+    )
+    events = (
         InventoryEvent.objects.filter(oversold=True)
+        .annotate(resolved=Exists(cancelled))
         .select_related("sku", "store")
         .order_by("-created_at")
     )
+    if store_id:
+        events = events.filter(store_id=store_id)
+    if state == OVERSOLD_OPEN:
+        events = events.filter(resolved=False)
+    elif state == OVERSOLD_RESOLVED:
+        events = events.filter(resolved=True)
+    return events
 
 
 def sku_events(*, sku_id: str) -> QuerySet[InventoryEvent]:

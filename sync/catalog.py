@@ -26,6 +26,8 @@ from .runs import RunLog, run_job
 
 MSG_BAD_ID = _("Skipped: %(id)s is not a valid SKU id.")
 MSG_NO_CATALOG = _("This platform's catalogue cannot be read.")
+# The SKUs whose stock differs are kept on the run (its page lists them), up to this many.
+DIFFER_KEPT = 500
 
 
 def sku_sync_start(*, store_id: str, actor: Actor) -> SyncRun:
@@ -127,6 +129,7 @@ def _sync_page(
             )
             if ours is not None and quantity != ours:
                 log.add("differ")
+                _differ_keep(log, sku_id=sku_id, code=code, shown=quantity, ours=ours)
                 log.say(
                     "%s: %s shows %d, Inventory Sync has %d (not overwritten)",
                     code,
@@ -144,6 +147,15 @@ def _sync_page(
     result = store_sku_register_many(store_id=store.store_id, entries=entries, actor=actor)
     log.add("registered", result.created)
     log.add("remapped", result.rebound)
+
+
+def _differ_keep(log: RunLog, *, sku_id: str, code: str, shown: int, ours: int) -> None:
+    """Name a SKU whose stock in the store differs from ours on the run (its page lists
+    them; the log line says the same for whoever reads the log)."""
+    differ = log.run.details.get("differ", [])
+    if len(differ) < DIFFER_KEPT:
+        differ.append({"sku_id": sku_id, "code": code, "store": shown, "ours": ours})
+        log.run.details = {**log.run.details, "differ": differ}
 
 
 def reconcile_run(*, store_id: str, operator: str = "system") -> SyncRun:

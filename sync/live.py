@@ -2,8 +2,9 @@
 
 The stream sends each ``RunEvent`` as ``id: <seq>`` + ``data: <json>``, so a browser that
 reconnects (EventSource does it by itself) sends ``Last-Event-ID`` and resumes after the
-last line it had; a comment line every 15 s keeps proxies from closing a quiet stream; an
-``end`` event says the run finished. It streams only under ASGI (uvicorn): under WSGI the
+last line it had; a ``state`` event each time the run's counts, progress or status change;
+a comment line every 15 s keeps proxies from closing a quiet stream; an ``end`` event says
+the run finished. It streams only under ASGI (uvicorn): under WSGI the
 whole answer would be buffered, so the page falls back to ``?after=N`` reads (JSON) when the
 stream does not open.
 """
@@ -23,7 +24,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .error_messages import explain
 from .models import RunEvent, SyncRun
+from .run_text import counts_sentence
 
 VIEW_RUN = "sync.view_syncrun"
 PAGE_LINES = 500
@@ -62,8 +65,12 @@ def _state(run: SyncRun) -> dict:
         "status": run.status,
         "status_text": str(run.get_status_display()),
         "counts": run.counts,
+        # The counts in words and the error read for a merchant, in the page's language.
+        "counts_text": counts_sentence(run.kind, run.counts),
+        "percent": run.percent,
         "finished": run.finished_at is not None,
         "error": run.error,
+        "error_text": explain(run.error, store_id=run.store_id).message if run.error else "",
     }
 
 
@@ -80,6 +87,10 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
             % {"id": run.pk, "kind": run.get_kind_display(), "store": run.store_id},
             "run": run,
             "events": events,
+            # What the run found, listed: a SKU sync's SKUs whose stock differs in the
+            # store, a reconcile's SKUs the store shows otherwise.
+            "differ": run.details.get("differ", []) if run.kind == SyncRun.Kind.SKU_SYNC else [],
+            "drift": run.details.get("drift", []) if run.kind == SyncRun.Kind.RECONCILE else [],
             "last_seq": events[-1].seq if events else 0,
             "can_stop": run.finished_at is None
             and run.kind in STOPPABLE
@@ -100,6 +111,7 @@ def run_events(request: HttpRequest, run_id: int) -> JsonResponse:
 
 async def _stream(run_id: int, after: int) -> AsyncIterator[str]:
     started = last_sent = time.monotonic()
+    shown: dict | None = None  # the run's state as last sent (the page has the first)
     yield "retry: 2000\n\n"
     while time.monotonic() - started < STREAM_SECONDS:
         events = await sync_to_async(_events_after)(run_id, after)
@@ -116,6 +128,14 @@ async def _stream(run_id: int, after: int) -> AsyncIterator[str]:
                 yield f"event: end\ndata: {json.dumps(_state(run), ensure_ascii=False)}\n\n"
                 return
             continue
+        # The counts, progress and status as they change (the page's bar and words).
+        state = _state(run)
+        if shown is None:
+            shown = state
+        elif state != shown:
+            shown = state
+            yield f"event: state\ndata: {json.dumps(state, ensure_ascii=False)}\n\n"
+            last_sent = time.monotonic()
         if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
             yield ": still running\n\n"
             last_sent = time.monotonic()

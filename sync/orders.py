@@ -572,6 +572,11 @@ def _poll(
         ),
     )
     matcher = adapter.binder.matcher(store)
+    if start >= now and not window.open_orders:
+        # A first poll searches an empty window (earlier orders are in the starting stock)
+        # and some platforms' adapters then make no call: ask the platform anyway, so an
+        # unreachable store or refused credentials fail the run instead of "succeeded".
+        adapter.auth_test()
     batch: list[OrderSnapshot] = []
     for snapshot in adapter.orders_changed(window):
         batch.append(snapshot)

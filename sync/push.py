@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
@@ -183,7 +183,7 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
         handled.update(update.registration_id for update in batch)
         for registration_id, error in result.refused.items():
             row = by_registration[registration_id]
-            _fail([row], error)
+            _fail([row], error, sent=True)
             log.say("%s refused: %s", row["sku_id"], error)
         if result.refused:
             log.add("failed", len(result.refused))
@@ -301,10 +301,17 @@ def _hold(
         )
 
 
-def _fail(rows: list[Row], error: str) -> None:
+def _fail(rows: list[Row], error: str, *, sent: bool = False) -> None:
+    """Set rows aside as failed; ``sent``: the platform refused them (an attempt counted),
+    not rows that could not be sent at all (no registration or binding)."""
     PendingPush.objects.filter(
         id__in=[row["id"] for row in rows], status=PendingPush.Status.IN_PROGRESS
-    ).update(status=PendingPush.Status.FAILED, last_error=error[:2000], updated_at=timezone.now())
+    ).update(
+        status=PendingPush.Status.FAILED,
+        last_error=error[:2000],
+        updated_at=timezone.now(),
+        attempts=F("attempts") + 1 if sent else F("attempts"),
+    )
 
 
 def _backoff(

@@ -39,6 +39,14 @@ MSG_INTERRUPTED = _(
     "Its worker stopped before the end (killed or lost); run %(run)s took the store over."
 )
 MSG_LEASE_LOST = _("Another run took the store over: this one stopped.")
+MSG_NO_REASON = _("%(error)s, with no message.")
+MSG_FAILED_SILENTLY = _("The run failed without saying why: see its log.")
+
+
+def reason_of(exc: BaseException) -> str:
+    """An exception as a run's reason: its text, or its kind when it has no text (a failed
+    run always says why)."""
+    return str(exc).strip() or str(MSG_NO_REASON % {"error": type(exc).__name__})
 
 
 class LeaseLost(Exception):
@@ -80,6 +88,7 @@ class RunLog:
     lines: list[str] = field(default_factory=list)
     last_beat: float = field(default_factory=time.monotonic)
     keeper: LeaseKeeper | None = None
+    problem: str = ""  # the last warning logged: a failed run's reason when it gives none
 
     def add(self, name: str, amount: int = 1) -> None:
         self.counts[name] += amount
@@ -104,7 +113,8 @@ class RunLog:
         self.emit(RunEvent.Level.INFO, message % args if args else message)
 
     def warn(self, message: str, *args: Any) -> None:
-        self.emit(RunEvent.Level.WARNING, message % args if args else message)
+        self.problem = message % args if args else message
+        self.emit(RunEvent.Level.WARNING, self.problem)
 
     def emit(self, level: str, text: str) -> None:
         """One line of the live log (the run page streams it at once) and of the run's text."""
@@ -138,6 +148,9 @@ class RunLog:
         self.run.save(update_fields=["counts", "log", "details", *fields])
 
     def finish(self, status: str, error: str = "") -> SyncRun:
+        if status == SyncRun.Status.FAILED and not error.strip():
+            # A failed run always says why: the last warning it logged, else that it did not.
+            error = self.problem or str(MSG_FAILED_SILENTLY)
         counts = ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items()))
         label = str(SyncRun.Status(status).label) if status in SyncRun.Status.values else status
         self.emit(
@@ -217,10 +230,13 @@ def run_job(
             log.say(str(exc))
             return log.finish(SyncRun.Status.INTERRUPTED, str(exc))
         except PlatformError as exc:
-            log.say("stopped: %s", exc)
-            return log.finish(SyncRun.Status.FAILED, str(exc))
+            log.say("stopped: %s", reason_of(exc))
+            return log.finish(SyncRun.Status.FAILED, reason_of(exc))
         except Exception as exc:
-            log.finish(SyncRun.Status.FAILED, f"{type(exc).__name__}: {exc}")
+            text = str(exc).strip()
+            log.finish(
+                SyncRun.Status.FAILED, f"{type(exc).__name__}: {text}" if text else reason_of(exc)
+            )
             raise
         finally:
             keeper.stop()

@@ -1,5 +1,5 @@
-"""The engine's writes that are neither polls nor pushes: the auth test of a store, and
-staff's decisions on quarantined orders."""
+"""The engine's writes that are neither polls nor pushes: the auth test of a store, a
+reconcile staff ask for, and staff's decisions on quarantined orders."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from events.actors import Actor
 from events.models import AuditAction
@@ -37,6 +38,25 @@ def store_auth_test(*, store_id: str) -> tuple[bool, str]:
         changes["license_expires_at"] = result.expires_at
     Store.objects.filter(pk=store_id).update(**changes)
     return True, result.message
+
+
+# The audit code of staff's "reconcile now" (AuditAction has no member for it yet: the
+# code is written as it will be stored, and listed for the lead to add to AuditAction).
+AUDIT_RECONCILE = "store.reconcile"
+
+
+def reconcile_start(*, store_id: str, actor: Actor) -> None:
+    """Staff's "reconcile now": read back the store's stock in a task once this commits
+    (the nightly reconcile's own task), audited. The run it makes is the reconciliation
+    page's newest for the store."""
+    with transaction.atomic(durable=True):
+        store = Store.objects.get(pk=store_id)
+        audit_record(actor=actor, action=AUDIT_RECONCILE, details={"store_id": store.store_id})
+        transaction.on_commit(
+            lambda: async_task(
+                "sync.tasks.reconcile_store", store.store_id, task_name=f"reconcile {store_id}"
+            )
+        )
 
 
 def quarantine_dismiss(*, ids: Iterable[int], actor: Actor) -> int:

@@ -11,6 +11,8 @@ urlpatterns = [
     path("stores/<str:store_id>/auth-test/", views.store_auth, name="auth_test"),
     path("stores/<str:store_id>/poll/", views.store_poll, name="poll"),
     path("stores/<str:store_id>/sku-sync/", views.store_sku_sync, name="sku_sync"),
+    # A POST from the reconciliation page: read back the store's stock now.
+    path("stores/<str:store_id>/reconcile/", views.reconcile_now, name="reconcile_now"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run_cancel"),
     path("runs/<int:run_id>.json", views.run_progress, name="run_progress"),
     # The live log of a run: its page, its Server-Sent Events, and ?after=N as JSON.

@@ -11,23 +11,32 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from events.actors import Actor
-from events.models import PendingPush
 from events.selectors import ledger_checks_recent
 from events.services import ledger_check_request
 from stores.models import Store
 
 from .catalog import sku_sync_start
+from .error_messages import explain
 from .models import QuarantinedOrder, SyncRun
 from .orders import poll_start
 from .push import failed_syncs_retry, push_all_start
-from .registry import binder_for, platforms, store_account, store_actions
-from .selectors import latest_runs, oversell_count, store_health, store_rows
-from .services import quarantine_dismiss, quarantine_retry, store_auth_test
+from .registry import adapter_class, binder_for, platforms, store_account, store_actions
+from .run_text import counts_sentence
+from .selectors import (
+    failed_pushes,
+    latest_runs,
+    oversell_count,
+    store_health,
+    store_rows,
+    store_runs_recent,
+)
+from .services import quarantine_dismiss, quarantine_retry, reconcile_start, store_auth_test
 
 RUN_SYNC = "sync.run_sync"
 REGISTRATIONS_PAGE = 100
@@ -36,6 +45,10 @@ LEDGER_CHECKS_SHOWN = 6
 MSG_LEDGER_CHECK_QUEUED = gettext_lazy(
     "A ledger check has been queued: it runs in the background (about a second per "
     "million events). Reload this page to see its result."
+)
+MSG_RECONCILE_STARTED = gettext_lazy(
+    "Reconcile of %(store)s started: it reads back the store's stock in the background. "
+    "Reload this page to see what it found."
 )
 
 
@@ -54,7 +67,11 @@ def _context(request: HttpRequest, title: str) -> dict:
 @permission_required("stores.view_store", raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = _context(request, _("Dashboard"))
-    context.update(health=store_health(), oversold=oversell_count())
+    context.update(
+        health=store_health(),
+        oversold=oversell_count(),
+        can_run=request.user.has_perm(RUN_SYNC),
+    )
     return render(request, "sync/dashboard.html", context)
 
 
@@ -85,16 +102,27 @@ def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
             (registration, [keys.get(registration.pk, {}).get(f.name, "") for f in binder.fields])
             for registration in registrations
         ],
-        runs=SyncRun.objects.filter(store=store).order_by("-started_at")[:10],
+        runs=store_runs_recent(store),
         running=SyncRun.objects.filter(store=store, status=SyncRun.Status.RUNNING)
         .exclude(kind=SyncRun.Kind.IMPORT)
         .order_by("started_at"),
         can_run=request.user.has_perm(RUN_SYNC),
         account=store_account(store),
+        credentials=_credentials_named(store),
         actions=store_actions(store),
         can_change_store=request.user.has_perm("stores.change_store"),
     )
     return render(request, "sync/store.html", context)
+
+
+def _credentials_named(store: Store) -> list[tuple[str, str]]:
+    """The store's masked credentials, each under its platform's word for it ("RMS licence
+    key", not "license_key")."""
+    labels = {
+        field.name: str(field.label)
+        for field in adapter_class(store.platform_type).credential_fields
+    }
+    return [(labels.get(name, name), masked) for name, masked in store.credentials_masked.items()]
 
 
 @_sync_action
@@ -102,6 +130,8 @@ def store_auth(request: HttpRequest, store_id: str) -> HttpResponse:
     store = get_object_or_404(Store, pk=store_id)
     ok, message = store_auth_test(store_id=store.store_id)
     messages.add_message(request, messages.SUCCESS if ok else messages.ERROR, message)
+    if request.POST.get("back") == "dashboard":  # the dashboard's "test now"
+        return redirect("sync:dashboard")
     return redirect("sync:store", store_id=store.store_id)
 
 
@@ -156,10 +186,14 @@ def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
             "status": run.status,
             "status_text": str(run.get_status_display()),
             "counts": run.counts,
+            # The counts in words, in the page's language.
+            "counts_text": counts_sentence(run.kind, run.counts),
             "total": run.details.get("total"),
             "percent": run.percent,
             "phase": str(run.details.get("phase", "")),
             "error": run.error,
+            # The error read for a merchant (the raw text stays in "error").
+            "error_text": explain(run.error, store_id=run.store_id).message if run.error else "",
             "log": run.log.splitlines()[-5:],
             "finished": run.finished_at is not None,
         }
@@ -174,17 +208,26 @@ def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
 def reconcile_report(request: HttpRequest) -> HttpResponse:
     """The newest stored ledger check (never a sum of the whole ledger here: that runs as
     a task, nightly or on "check now") and the newest reconcile run of each store."""
-    stores = list(Store.objects.order_by("store_id").values_list("store_id", flat=True))
-    latest = latest_runs(SyncRun.Kind.RECONCILE, stores)
+    stores = list(Store.objects.order_by("store_id"))
+    latest = latest_runs(SyncRun.Kind.RECONCILE, [store.store_id for store in stores])
     checks = ledger_checks_recent(limit=LEDGER_CHECKS_SHOWN)
     context = _context(request, _("Reconciliation"))
     context.update(
         ledger_check=checks[0] if checks else None,
         earlier_checks=checks[1:],
-        store_runs=[latest[s] for s in stores if s in latest],
+        # Every store, with its newest reconcile when it has one (and a button either way).
+        store_runs=[(store, latest.get(store.store_id)) for store in stores],
         can_check=request.user.has_perm(RUN_SYNC),
     )
     return render(request, "sync/reconcile.html", context)
+
+
+@_sync_action
+def reconcile_now(request: HttpRequest, store_id: str) -> HttpResponse:
+    store = get_object_or_404(Store, pk=store_id)
+    reconcile_start(store_id=store.store_id, actor=Actor.from_request(request))
+    messages.info(request, MSG_RECONCILE_STARTED % {"store": store.store_id})
+    return redirect(f"{reverse('reports:reconcile')}#reconcile-{store.store_id}")
 
 
 @_sync_action
@@ -197,25 +240,28 @@ def ledger_check_now(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 @permission_required("events.view_pendingpush", raise_exception=True)
 def failed_syncs(request: HttpRequest) -> HttpResponse:
+    store_id = request.GET.get("store") or ""
     context = _context(request, _("Failed syncs"))
     context.update(
-        pushes=PendingPush.objects.filter(status=PendingPush.Status.FAILED)
-        .select_related("store", "sku")
-        .order_by("store_id", "sku_id")[:500],
-        confirmations=_failed_followups(),
+        pushes=failed_pushes(store_id=store_id or None),
+        confirmations=_failed_followups(store_id or None),
         can_retry=request.user.has_perm("sync.run_sync"),
+        store_id=store_id,
+        stores=Store.objects.order_by("store_id").values_list("store_id", flat=True),
     )
     return render(request, "sync/failed.html", context)
 
 
-def _failed_followups() -> list:
+def _failed_followups(store_id: str | None) -> list:
     """Every platform's failed follow-ups (RMS: order confirmations), each with its
-    platform's name."""
+    platform's name and its error read for a merchant."""
     names = dict(Store.Platform.choices)
     rows = []
     for platform, adapter in platforms().items():
-        for row in adapter.followups_failed().order_by("store_id", "pk")[:500]:
+        found = adapter.followups_failed([store_id] if store_id else None)
+        for row in found.order_by("store_id", "pk")[:500]:
             row.platform_label = names.get(platform, platform)
+            row.explanation = explain(row.error, store_id=row.store_id)
             rows.append(row)
     return rows
 

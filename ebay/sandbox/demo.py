@@ -30,8 +30,8 @@ DEMO_ITEMS: list[dict[str, Any]] = [
     {
         "sku": "CE1111",
         "title": "Test item",
-        "quantity": 100,
-        "offers": [{"offerId": "7001000001", "availableQuantity": 100, "price": "12.00"}],
+        "quantity": 0,  # none until given some, as in the app
+        "offers": [{"offerId": "7001000001", "availableQuantity": 0, "price": "12.00"}],
     },
     {
         "sku": "Tshirt-RED-M",
@@ -85,17 +85,23 @@ DEMO_ITEMS: list[dict[str, Any]] = [
 ]
 
 
-def demo_load(sandbox: Sandbox, accept_url: str = DEFAULT_ACCEPT_URL) -> None:
-    """Add the demo app and seller unless they are there (a state file may hold them)."""
-    if DEMO_CLIENT_ID not in sandbox.apps:
+def demo_load(sandbox: Sandbox, accept_url: str | None = None) -> None:
+    """Add the demo app and seller unless they are there (a state file may hold them).
+    ``accept_url``, when given, is where the consent sends the seller back even if the app
+    was saved with another (the demo's web server may have moved to another port)."""
+    app = sandbox.apps.get(DEMO_CLIENT_ID)
+    if app is None:
         sandbox.app_add(
             client_id=DEMO_CLIENT_ID,
             client_secret=DEMO_CLIENT_SECRET,
             ru_name=DEMO_RU_NAME,
-            accept_url=accept_url,
-            decline_url=accept_url,
+            accept_url=accept_url or DEFAULT_ACCEPT_URL,
+            decline_url=accept_url or DEFAULT_ACCEPT_URL,
             name="Inventory Sync (demo)",
         )
+    elif accept_url:
+        with sandbox.lock:
+            app.accept_url = app.decline_url = accept_url
     if DEMO_SELLER not in sandbox.sellers:
         sandbox.seller_add(
             username=DEMO_SELLER,

@@ -139,7 +139,7 @@ def test_an_offers_read_streams_live_stops_and_resumes(
     assert stopped.status == SyncRun.Status.CANCELLED
     done_first = stopped.counts["stored"]
     assert 5 <= done_first < SKUS + 3
-    assert f"stored {done_first}" in tab.inner_text("#run-state")
+    assert f"{done_first} records saved" in tab.inner_text("#run-progress")
     assert "stopped by staff between SKUs" in tab.inner_text("#run-log")
     assert not tab.query_selector("#run-stop")
     tab.screenshot(path=str(SCREENSHOTS / "ebay_offers_stopped.png"), full_page=True)

@@ -22,7 +22,7 @@ DEMO_PRODUCTS: list[dict[str, Any]] = [
     {
         "productNo": "ce1111",
         "name": "テスト商品 (test item)",
-        "skus": [{"skuNo": "CE1111", "count": 100}],
+        "skus": [{"skuNo": "CE1111", "count": 0}],  # none until given some, as in the app
     },
     {
         "productNo": "tshirt-red",

@@ -110,16 +110,22 @@ def test_the_store_page_of_a_rakuten_store_keeps_rms_keys(admin_client, stores):
     assert row[2:4] == ["tshirt-red", "Tshirt-RED-M"]
 
 
+def row_text(html: str, row_id: str) -> str:
+    """The text of one table row (tags dropped, spaces collapsed)."""
+    row = re.search(rf'<tr id="{row_id}"[^>]*>(.*?)</tr>', html, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", " ", row).split())
+
+
 def test_the_dashboard_shows_each_stores_platform_and_credential_state(admin_client, stores):
     Store.objects.filter(pk="fs-1").update(
         last_auth_test_at=timezone.now(), last_auth_error="futureshop refused the client id"
     )
     html = admin_client.get(reverse("sync:dashboard")).content.decode()
-    rows = {row[0]: row for row in cells(html, "store-health")[1:]}
-    assert rows["Our futureshop (fs-1)"][1] == "futureshop"
-    assert rows["Our Rakuten shop (rms-1)"][1] == "Rakuten Ichiba"
-    assert "refused: futureshop refused the client id" in rows["Our futureshop (fs-1)"][-1]
-    assert rows["Our Rakuten shop (rms-1)"][-1] == "not tested"
+    futureshop, rakuten = row_text(html, "health-fs-1"), row_text(html, "health-rms-1")
+    assert futureshop.startswith("Our futureshop (fs-1) futureshop")
+    assert rakuten.startswith("Our Rakuten shop (rms-1) Rakuten Ichiba")
+    assert "refused:" in futureshop
+    assert rakuten.endswith("not tested")
 
 
 def test_the_failed_list_shows_the_platform_of_each_failed_push(admin_client, stores):
@@ -129,8 +135,10 @@ def test_the_failed_list_shows_the_platform_of_each_failed_push(admin_client, st
         defaults={"status": "failed", "attempts": 8, "last_error": "OverStock: count too large"},
     )
     html = admin_client.get(reverse("reports:failed")).content.decode()
-    _header, row = cells(html, "failed-pushes")
-    assert row[:5] == ["fs-1", "futureshop", "Tshirt-RED-M", "8", "OverStock: count too large"]
+    push = PendingPush.objects.get(store_id="fs-1")
+    text = row_text(html, f"failed-push-{push.pk}")
+    assert text.startswith("fs-1 futureshop Tshirt-RED-M 8 ")
+    assert "OverStock: count too large" in text  # the platform's answer stays visible
 
 
 def test_the_add_form_has_one_credentials_fieldset_per_platform(admin_client, stores):

@@ -18,14 +18,16 @@ DEMO_SHOPS = [
     ("demo-outlet", "SP100003_sandboxOutletSecret", "SL100003_sandboxOutletKey"),
 ]
 
-# What every demo shop lists. Stock matches the demo SKUs' starting stock;
-# Bag-BLACK is listed in RMS but not yet known to Inventory Sync (SKU sync finds it).
+# What every demo shop lists. Stock matches the demo SKUs' starting stock (load_demo_data),
+# so a fresh demo opens with every store showing the pool; the test product ce1111 has none
+# until someone gives it some ("Reset test data"). Bag-BLACK is listed in RMS but not yet
+# known to Inventory Sync (SKU sync finds it).
 DEMO_CATALOG: list[dict[str, Any]] = [
     {
         "manageNumber": "ce1111",
         "itemNumber": "CE1111",
         "title": "テスト商品 (test item)",
-        "variants": [{"variantId": "CE1111", "quantity": 100}],
+        "variants": [{"variantId": "CE1111", "quantity": 0}],
     },
     {
         "manageNumber": "tshirt-red",
@@ -57,9 +59,33 @@ DEMO_CATALOG: list[dict[str, Any]] = [
 ]
 
 
+# What a demo store keeps back from its shop (its safety stock in load_demo_data): the
+# shop starts with that much less of each variant, as Inventory Sync tells it.
+DEMO_SAFETY_STOCK = {"demo-outlet": 2}
+
+
+def demo_catalog(shop_id: str) -> list[dict[str, Any]]:
+    """The demo catalogue as one shop lists it (less what its store keeps back)."""
+    held = DEMO_SAFETY_STOCK.get(shop_id, 0)
+    return [
+        {
+            **item,
+            "variants": [
+                {**variant, "quantity": max(variant["quantity"] - held, 0)}
+                for variant in item["variants"]
+            ],
+        }
+        for item in DEMO_CATALOG
+    ]
+
+
 def demo_load(sandbox: Sandbox) -> None:
+    """Add the demo shops that are not there (a state file may already hold them)."""
     for shop_id, secret, key in DEMO_SHOPS:
         if shop_id not in sandbox.shops:
             sandbox.shop_add(
-                shop_id=shop_id, service_secret=secret, license_key=key, items=DEMO_CATALOG
+                shop_id=shop_id,
+                service_secret=secret,
+                license_key=key,
+                items=demo_catalog(shop_id),
             )

@@ -53,7 +53,7 @@ def test_dashboard_shows_each_stores_health(engine, client, django_assert_max_nu
     assert "succeeded" in html
     assert "expires soon" in html
     assert 'matched=no">1</a>' in html
-    assert "status__exact=failed&store__store_id__exact=store-b" in html
+    assert 'href="/reports/failed/?store=store-b"' in html
 
 
 def test_viewers_see_but_cannot_act(engine, client):

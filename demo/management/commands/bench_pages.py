@@ -42,6 +42,7 @@ OTHER_BENCHES = ("api", "admin")
 # Named URLs that are not staff pages: actions (POST only), redirects, a stream, a probe.
 NOT_PAGES = {
     "set_language": "POST: switches the language",
+    "sync:reconcile_now": "POST: reconciles a store now",
     "sync:push_all": "POST: starts a push of every SKU",
     "sync:auth_test": "POST: tests a store's credentials",
     "sync:poll": "POST: starts an order poll",

@@ -8,17 +8,19 @@ from django.db import transaction
 from ebay.sandbox import demo as ebay_demo
 from events.actors import Actor
 from futureshop.sandbox import demo as futureshop_demo
-from rakuten.sandbox.demo import DEMO_SHOPS, SANDBOX_URL
+from rakuten.sandbox.demo import DEMO_SAFETY_STOCK, DEMO_SHOPS, SANDBOX_URL
 from skus.models import Sku
 from skus.services import sku_create
 from stores.models import Store, StoreSku
-from stores.services import store_create
+from stores.services import store_create, store_update
+from sync.push import push_request
 from sync.registrations import store_sku_register
 
+# (store id, name, shop URL, safety stock): the sandbox's shops start as these are told.
 DEMO_STORES = [
     ("demo-tokyo", "Demo Tokyo shop", "demo-tokyo.rakuten.co.jp", 0),
     ("demo-osaka", "Demo Osaka shop", "demo-osaka.rakuten.co.jp", 0),
-    ("demo-outlet", "Demo Outlet", "demo-outlet.rakuten.co.jp", 2),
+    ("demo-outlet", "Demo Outlet", "demo-outlet.rakuten.co.jp", DEMO_SAFETY_STOCK["demo-outlet"]),
 ]
 # The sandbox's demo shops (`rakuten_sandbox --demo`) answer to these credentials.
 SANDBOX_CREDENTIALS = {shop_id: (secret, key) for shop_id, secret, key in DEMO_SHOPS}
@@ -39,8 +41,9 @@ EBAY_STORE = ("demo-ebay", "Demo eBay store")
 
 class Command(BaseCommand):
     help = (
-        "Load demo stores (pointed at the RMS and futureshop sandboxes), SKUs and an admin "
-        "user. Idempotent."
+        "Load demo stores (pointed at the RMS, futureshop and eBay sandboxes), SKUs and an "
+        "admin user. Idempotent: a second run points the stores at the sandboxes' URLs given "
+        "now and makes every store be told the stock again."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -48,9 +51,34 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password", help="Admin password (default: a new random one, printed)."
         )
+        parser.add_argument(
+            "--rakuten-url", default=SANDBOX_URL, help="Where `rakuten_sandbox --demo` serves."
+        )
+        parser.add_argument(
+            "--futureshop-url",
+            default=futureshop_demo.SANDBOX_URL,
+            help="Where `futureshop_sandbox --demo` serves.",
+        )
+        parser.add_argument(
+            "--ebay-url", default=ebay_demo.SANDBOX_URL, help="Where `ebay_sandbox --demo` serves."
+        )
 
-    def handle(self, *args: Any, username: str, password: str | None, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        username: str,
+        password: str | None,
+        rakuten_url: str,
+        futureshop_url: str,
+        ebay_url: str,
+        **options: Any,
+    ) -> None:
         actor = Actor.cli("demo")
+        urls = {
+            Store.Platform.RAKUTEN: rakuten_url.rstrip("/"),
+            Store.Platform.FUTURESHOP: futureshop_url.rstrip("/"),
+            Store.Platform.EBAY: ebay_url.rstrip("/"),
+        }
         with transaction.atomic():
             for store_id, name, shop_url, safety in DEMO_STORES:
                 if not Store.objects.filter(pk=store_id).exists():
@@ -58,7 +86,7 @@ class Command(BaseCommand):
                         store_id=store_id,
                         store_name=name,
                         api_config={
-                            "base_url": SANDBOX_URL,
+                            "base_url": urls[Store.Platform.RAKUTEN],
                             "shop_url": shop_url,
                             # Poll every minute so the demo shows orders moving quickly.
                             "poll_interval_minutes": 1,
@@ -85,8 +113,9 @@ class Command(BaseCommand):
                             merchant_sku_id=raw_id,
                             actor=actor,
                         )
-            self._futureshop(actor)
-            self._ebay(actor)
+            self._futureshop(actor, urls[Store.Platform.FUTURESHOP])
+            self._ebay(actor, urls[Store.Platform.EBAY])
+            self._point_at(actor, urls)
         password = password or secrets.token_urlsafe(12)
         user, _created = get_user_model().objects.get_or_create(
             username=username, defaults={"is_staff": True, "is_superuser": True}
@@ -97,7 +126,27 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  admin user: {username}\n  password:   {password}")
 
-    def _futureshop(self, actor: Actor) -> None:
+    def _point_at(self, actor: Actor, urls: dict[str, str]) -> None:
+        """Every demo store at its sandbox's URL (the ports may differ from the last run),
+        and told every SKU's stock again: a sandbox's saved state may not be what the pool
+        holds (another port, a state file from an older database), and the demo must open
+        with every store showing the pool."""
+        store_ids = [
+            *(store_id for store_id, *_ in DEMO_STORES),
+            FUTURESHOP_STORE[0],
+            EBAY_STORE[0],
+        ]
+        for store in Store.objects.filter(pk__in=store_ids):
+            url = urls[store.platform_type]
+            if store.api_config.get("base_url") != url:
+                store_update(
+                    store_id=store.store_id,
+                    actor=actor,
+                    api_config={**store.api_config, "base_url": url},
+                )
+            push_request(store_id=store.store_id)
+
+    def _futureshop(self, actor: Actor, url: str) -> None:
         """The futureshop store, registered for every demo SKU its demo shop sells."""
         store_id, name = FUTURESHOP_STORE
         if not Store.objects.filter(pk=store_id).exists():
@@ -105,7 +154,7 @@ class Command(BaseCommand):
                 store_id=store_id,
                 store_name=name,
                 platform_type=Store.Platform.FUTURESHOP,
-                api_config={"base_url": futureshop_demo.SANDBOX_URL, "poll_interval_minutes": 1},
+                api_config={"base_url": url, "poll_interval_minutes": 1},
                 credentials={
                     "api_domain": "sandbox.futureshop.invalid",
                     "shop_key": futureshop_demo.DEMO_SHOP_KEY,
@@ -131,7 +180,7 @@ class Command(BaseCommand):
                     actor=actor,
                 )
 
-    def _ebay(self, actor: Actor) -> None:
+    def _ebay(self, actor: Actor, url: str) -> None:
         """The eBay store, registered for every demo SKU its demo seller sells, bound to
         each SKU's fixed-price offers (the auction of the mug is not told a quantity)."""
         store_id, name = EBAY_STORE
@@ -140,7 +189,7 @@ class Command(BaseCommand):
                 store_id=store_id,
                 store_name=name,
                 platform_type=Store.Platform.EBAY,
-                api_config={"base_url": ebay_demo.SANDBOX_URL, "poll_interval_minutes": 1},
+                api_config={"base_url": url, "poll_interval_minutes": 1},
                 credentials={
                     "client_id": ebay_demo.DEMO_CLIENT_ID,
                     "client_secret": ebay_demo.DEMO_CLIENT_SECRET,

@@ -1,13 +1,17 @@
 // The live log of a run page: Server-Sent Events when the server streams them (ASGI),
 // else a JSON read of the lines after the last one every 2 s. Text only (textContent):
-// a log line never becomes markup.
+// a log line never becomes markup. The run's state (status, progress bar, counts in words,
+// the error read for a merchant) follows too: the stream's "state" events, or each JSON read.
 (function () {
   "use strict";
   var box = document.getElementById("run-log");
   if (!box) { return; }
   var last = parseInt(box.dataset.last || "0", 10);
-  var status = document.querySelector("#run-state .run-status");
-  var counts = document.querySelector("#run-state .run-counts");
+  var state = document.getElementById("run-state");
+  var status = state.querySelector(".run-status");
+  var bar = document.querySelector("#run-progress progress");
+  var counts = document.querySelector("#run-progress .run-counts");
+  var errorBox = document.getElementById("run-error");
   var live = document.getElementById("run-live");
   var stop = document.getElementById("run-stop");
 
@@ -25,13 +29,24 @@
     box.appendChild(document.createTextNode("\n"));
     if (atBottom) { box.scrollTop = box.scrollHeight; }
   }
-  function ended(state) {
-    status.textContent = state.status_text;
-    counts.textContent = Object.keys(state.counts).map(function (k) {
-      return k + " " + state.counts[k];
-    }).join(", ");
-    document.getElementById("run-state").dataset.status = state.status;
-    if (state.finished) {
+  function show(data) {
+    status.textContent = data.status_text;
+    status.className = "run-status status-" + data.status;
+    state.dataset.status = data.status;
+    if (bar) {
+      if (data.percent === null || data.percent === undefined) {
+        bar.removeAttribute("value");
+      } else {
+        bar.value = data.percent;
+      }
+    }
+    counts.textContent = data.counts_text || counts.dataset.empty;
+    if (data.error_text && errorBox.hidden) {
+      // An error that came up while the page was open: its reading; reload for the link.
+      errorBox.querySelector(".error-message").textContent = data.error_text;
+      errorBox.hidden = false;
+    }
+    if (data.finished) {
       live.textContent = live.dataset.ended;
       if (stop) { stop.remove(); }
     }
@@ -41,7 +56,7 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         data.events.forEach(add);
-        ended(data);
+        show(data);
         if (!data.finished || data.events.length) { setTimeout(poll, 2000); }
       })
       .catch(function () { setTimeout(poll, 5000); });
@@ -52,10 +67,10 @@
   var opened = false;
   source.addEventListener("open", function () { opened = true; });
   source.addEventListener("line", function (e) { add(JSON.parse(e.data)); });
+  source.addEventListener("state", function (e) { show(JSON.parse(e.data)); });
   source.addEventListener("end", function (e) {
     source.close();
-    var state = JSON.parse(e.data);
-    ended(state);
+    show(JSON.parse(e.data));
   });
   source.addEventListener("error", function () {
     // Under WSGI the stream never opens: read the JSON instead.
