@@ -11,15 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
 
 from events.actors import Actor
-from events.models import AuditAction, InventorySnapshot
+from events.models import AuditAction
 from events.services import audit_record
 from skus.models import Sku, normalize_sku_id
 from skus.services import sku_create
+from skus.sets import availability
 from stores.models import Store, StoreSku
 
 from .adapters import CatalogPage
 from .models import SyncRun
-from .push import push_quantity, push_request
+from .push import push_request, store_told
 from .registrations import Registration, registrations_check, store_sku_register_many
 from .registry import adapter_class, adapter_for
 from .runs import RunLog, run_job
@@ -122,12 +123,8 @@ def _sync_page(
             log.add("created")
             log.say("%s created with stock %s from %s", code, quantity or 0, store.store_id)
         elif quantity is not None:
-            ours = (
-                InventorySnapshot.objects.filter(sku_id=sku_id)
-                .values_list("internal_available", flat=True)
-                .first()
-            )
-            if ours is not None and quantity != ours:
+            ours = availability([sku_id])[sku_id]  # a set: what its components allow
+            if quantity != ours:
                 log.add("differ")
                 _differ_keep(log, sku_id=sku_id, code=code, shown=quantity, ours=ours)
                 log.say(
@@ -174,21 +171,15 @@ def _reconcile(store: Store, log: RunLog) -> SyncRun:
     target = adapter_class(store.platform_type)
     registrations = {
         registration.id: registration
-        for registration in StoreSku.objects.filter(store=store).select_related(
-            "sku__snapshot", "store"
-        )
+        for registration in StoreSku.objects.filter(store=store).select_related("store")
     }
     bound = list(target.binder.keys_of(list(registrations)))
     shown = adapter_for(store).stock_of(bound)
+    told = store_told(store, [registrations[registration_id] for registration_id in bound])
     drift = []
     for registration_id in bound:
         registration = registrations[registration_id]
-        snapshot = getattr(registration.sku, "snapshot", None)
-        expected = push_quantity(
-            snapshot.internal_available if snapshot else 0,
-            registration.effective_safety_stock,
-            target.quantity_max,
-        )
+        expected = told[registration_id]
         platform = shown.get(registration_id)
         reference = (
             registration.last_pushed_quantity

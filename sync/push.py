@@ -21,7 +21,7 @@ from events.actors import Actor
 from events.ledger import outbox_mark, outbox_mark_store
 from events.models import AuditAction, PendingPush
 from events.services import audit_record, failed_retry
-from skus.sets import available_expression
+from skus.sets import availability, available_expression
 from stores.allocation import StoreRules, allocate, store_quantity
 from stores.models import Store, StoreSku
 
@@ -42,6 +42,22 @@ def push_quantity(available: int, safety: int, maximum: int) -> int:
     it, clamped to what the platform accepts (0 … ``maximum``). The push itself applies
     every rule (``stores.allocation.allocate``)."""
     return store_quantity(available, safety, maximum)
+
+
+def store_told(
+    store: Store, registrations: Iterable[StoreSku], now: dt.datetime | None = None
+) -> dict[int, int]:
+    """What the store should be told of each registration now (by registration id): the
+    push's own computation (sets from their components, every allocation rule, the
+    platform's limit), for the reconcile and the pages that compare with the store."""
+    registrations = list(registrations)
+    rules = StoreRules(store, now or timezone.now())
+    stock = availability(r.sku_id for r in registrations)
+    maximum = adapter_class(store.platform_type).quantity_max
+    return {
+        r.id: allocate(stock[r.sku_id], rules.for_sku(r.sku_id, r.safety_stock), maximum).quantity
+        for r in registrations
+    }
 
 
 def _in_chunks(values: list, size: int = 500) -> Iterable[list]:

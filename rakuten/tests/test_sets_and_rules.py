@@ -80,3 +80,21 @@ def test_rules_shape_what_each_store_is_told(gift):
     assert engine.shown("store-a", "Towel-NAVY", "towel") == 0  # 3 is below 4
     assert engine.shown("store-a", "Gift-1", "gift") == 0  # the gift set too (3 < 4)
     assert engine.shown("store-a", "Tshirt-RED-M") == 25
+
+
+def test_the_reconcile_expects_what_the_rules_and_sets_say(gift):
+    """A store told 80 % of a set's components is in step: no drift reported or repaired;
+    a quantity changed behind our back is drift against that same figure."""
+    from sync.catalog import reconcile_run
+
+    engine = gift
+    allocation_rule_save(actor=STAFF, store_id="store-a", kind="share", value=80)
+    push_all(timezone.now())
+    assert engine.shown("store-a", "Gift-1", "gift") == 2  # 80 % of 3
+    run = reconcile_run(store_id="store-a")
+    assert run.counts.get("drift", 0) == 0
+    engine.sandbox.stock_set("store-a", "gift", "Gift-1", 3)
+    run = reconcile_run(store_id="store-a")
+    assert run.details["drift"] == [
+        {"sku_id": "gift-1", "platform": 3, "last_pushed": 2, "expected": 2}
+    ]
