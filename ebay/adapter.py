@@ -50,6 +50,10 @@ MSG_NOT_MAPPED = _("The SKU has no eBay SKU in this store.")
 MSG_AUTH_OK = _("eBay accepted the connection; the seller's consent ends on %(date)s.")
 MSG_AUTH_OK_UNDATED = _("eBay accepted the connection.")
 MSG_OFFER_IDS = _("Offer ids are eBay's numbers, separated by commas: “%(value)s” is not one.")
+MSG_MARKETPLACE_TOO_LONG = _(
+    "The eBay marketplace “%(value)s” is longer than %(limit)d characters (eBay's are like "
+    "EBAY_US)."
+)
 MSG_BUDGET = _(
     "eBay allows about %(limit)d revisions of a listing a day; offer %(offer)s has had "
     "%(count)d today. The change waits until %(until)s (UTC)."
@@ -72,6 +76,7 @@ MSG_READ_OFFERS_HELP = _(
 )
 
 OFFER_ID = re.compile(r"^[0-9A-Za-z_-]{1,40}$")
+MARKETPLACE_MAX = 32  # EbayBinding.marketplace_id
 KEYS = ("ebay_sku", "offer_ids", "marketplace_id")
 CANCELED = "CANCELED"
 FULFILLED = "FULFILLED"
@@ -92,7 +97,7 @@ class EbayBinder:
     fields: ClassVar[tuple[BindingField, ...]] = (
         BindingField("ebay_sku", _("eBay SKU"), SKU_MAX, required=True),
         BindingField("offer_ids", _("eBay offer ids"), 400),
-        BindingField("marketplace_id", _("eBay marketplace"), 32),
+        BindingField("marketplace_id", _("eBay marketplace"), MARKETPLACE_MAX),
     )
 
     def clean(self, keys: Mapping[str, str]) -> dict[str, str]:
@@ -103,10 +108,17 @@ class EbayBinder:
         for offer in offers:
             if not OFFER_ID.match(offer):
                 raise BindingInvalid(str(MSG_OFFER_IDS % {"value": offer}))
+        marketplace = _clean(keys.get("marketplace_id"))
+        if len(marketplace) > MARKETPLACE_MAX:
+            raise BindingInvalid(
+                str(
+                    MSG_MARKETPLACE_TOO_LONG % {"value": marketplace[:60], "limit": MARKETPLACE_MAX}
+                )
+            )
         return {
             "ebay_sku": sku,
             "offer_ids": ",".join(dict.fromkeys(offers)),
-            "marketplace_id": _clean(keys.get("marketplace_id"))[:32],
+            "marketplace_id": marketplace,
         }
 
     def identity(self, keys: Mapping[str, str]) -> tuple:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from stores.crypto import decrypt_credentials, encrypt_credentials
@@ -27,7 +28,11 @@ class EbayBinding(models.Model):
         verbose_name=_("registration"),
     )
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="+", db_column="store_id"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     ebay_sku = models.CharField(_("eBay SKU"), max_length=50, blank=True)
     # Offer ids as eBay gives them (strings); the push sets each one's availableQuantity.
@@ -55,7 +60,11 @@ class EbayConnection(models.Model):
     ``reconnect`` is set when eBay refused the refresh token: the seller must consent again."""
 
     store = models.OneToOneField(
-        "stores.Store", on_delete=models.CASCADE, primary_key=True, related_name="ebay_connection"
+        "stores.Store",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="ebay_connection",
+        verbose_name=_("store"),
     )
     tokens_encrypted = models.TextField(_("tokens (encrypted)"), blank=True)
     access_expires_at = models.DateTimeField(_("access token ends"), null=True, blank=True)
@@ -72,7 +81,7 @@ class EbayConnection(models.Model):
         verbose_name_plural = _("eBay connections")
 
     def __str__(self) -> str:
-        return f"eBay connection of {self.store_id}"
+        return gettext("eBay connection of %(store)s") % {"store": self.store_id}
 
     def tokens(self) -> dict[str, str]:
         return decrypt_credentials(self.tokens_encrypted) if self.tokens_encrypted else {}
@@ -119,7 +128,11 @@ class EbayListing(models.Model):
         UNKNOWN = "unknown", _("unknown")
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.CASCADE, related_name="+", db_column="store_id"
+        "stores.Store",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     ebay_sku = models.CharField(_("eBay SKU"), max_length=50)
     title = models.CharField(_("title"), max_length=200, blank=True)
@@ -157,7 +170,11 @@ class EbayRevision(models.Model):
     revisions of a listing a day, so a push keeps a change pending rather than be refused."""
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.CASCADE, related_name="+", db_column="store_id"
+        "stores.Store",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     offer_id = models.CharField(_("offer id"), max_length=40)
     day = models.DateField(_("day"))

@@ -96,7 +96,7 @@ class InventoryEvent(AppendOnlyModel):
     """One stock change. ``quantity`` is the signed delta; ``token`` makes
     recording idempotent; ``balance_after`` is the SKU's stock once applied."""
 
-    event_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event_id = models.UUIDField(_("event id"), primary_key=True, default=uuid.uuid4, editable=False)
     event_type = models.CharField(_("type"), max_length=20, choices=EventType.choices)
     # Indexed by (sku, created_at) and (store, order_id) below.
     sku = models.ForeignKey(
@@ -105,6 +105,7 @@ class InventoryEvent(AppendOnlyModel):
         related_name="events",
         db_column="sku_id",
         db_index=False,
+        verbose_name=_("SKU"),
     )
     quantity = models.IntegerField(_("quantity"))
     balance_after = models.IntegerField(_("stock after"))
@@ -121,6 +122,7 @@ class InventoryEvent(AppendOnlyModel):
         null=True,
         blank=True,
         db_index=False,
+        verbose_name=_("store"),
     )
     # The order status as the platform names it (RMS "300", futureshop "AWAITING_PAYMENT").
     platform_status = models.CharField(_("platform status"), max_length=32, null=True, blank=True)
@@ -177,7 +179,7 @@ class InventoryEvent(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_type} {self.sku_id} {self.quantity:+d}"
+        return f"{self.get_event_type_display()} {self.sku_id} {self.quantity:+d}"
 
 
 class InventorySnapshot(models.Model):
@@ -189,6 +191,7 @@ class InventorySnapshot(models.Model):
         primary_key=True,
         related_name="snapshot",
         db_column="sku_id",
+        verbose_name=_("SKU"),
     )
     internal_available = models.IntegerField(_("available"), default=0)
     last_event = models.ForeignKey(
@@ -198,6 +201,7 @@ class InventorySnapshot(models.Model):
         blank=True,
         related_name="+",
         db_column="last_event_id",
+        verbose_name=_("last event"),
     )
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
@@ -242,6 +246,7 @@ class AuditAction(models.TextChoices):
     LEDGER_CHECK = "ledger.check", _("ledger check requested")
     SET_DEFINE = "sku.set", _("set components changed")
     ALLOCATION_RULE = "allocation.rule", _("allocation rule changed")
+    RECONCILE = "store.reconcile", _("store reconciled on request")
 
 
 class AuditLogQuerySet(AppendOnlyQuerySet):
@@ -251,7 +256,7 @@ class AuditLogQuerySet(AppendOnlyQuerySet):
 class AuditLog(AppendOnlyModel):
     immutable_message = MSG_AUDIT_IMMUTABLE
 
-    log_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    log_id = models.UUIDField(_("log id"), primary_key=True, default=uuid.uuid4, editable=False)
     user = models.CharField(_("user"), max_length=100)
     action = models.CharField(_("action"), max_length=255, choices=AuditAction.choices)
     details = models.JSONField(_("details"), default=dict, blank=True)
@@ -268,7 +273,8 @@ class AuditLog(AppendOnlyModel):
         indexes = [models.Index(fields=["user", "created_at"], name="audit_log_user_time")]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.user} {self.action}"
+        created_at = timezone.localtime(self.created_at)
+        return f"{created_at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
 
 
 class PendingPush(models.Model):
@@ -286,9 +292,14 @@ class PendingPush(models.Model):
         on_delete=models.PROTECT,
         related_name="pending_pushes",
         db_column="store_id",
+        verbose_name=_("store"),
     )
     sku = models.ForeignKey(
-        "skus.Sku", on_delete=models.PROTECT, related_name="pending_pushes", db_column="sku_id"
+        "skus.Sku",
+        on_delete=models.PROTECT,
+        related_name="pending_pushes",
+        db_column="sku_id",
+        verbose_name=_("SKU"),
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
@@ -324,7 +335,7 @@ class PendingPush(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.store_id}:{self.sku_id} {self.status}"
+        return f"{self.store_id}:{self.sku_id} {self.get_status_display()}"
 
 
 class LedgerCheck(models.Model):
@@ -367,4 +378,5 @@ class LedgerCheck(models.Model):
         indexes = [models.Index(fields=["started_at", "id"], name="ledger_checks_recent")]
 
     def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M} {self.status} ({self.drift_count})"
+        started_at = timezone.localtime(self.started_at)
+        return f"{started_at:%Y-%m-%d %H:%M} {self.get_status_display()} ({self.drift_count})"

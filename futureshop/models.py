@@ -21,7 +21,11 @@ class FutureshopBinding(models.Model):
         verbose_name=_("registration"),
     )
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="+", db_column="store_id"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     product_no = models.CharField(_("product number"), max_length=32, blank=True)
     sku_no = models.CharField(_("SKU number"), max_length=100, blank=True)

@@ -9,6 +9,8 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,14 +37,18 @@ class UploadedFile(models.Model):
         # The confirm failed unexpectedly: nothing was applied; ``error`` says why.
         FAILED = "failed", _("failed")
 
-    file_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    file_id = models.UUIDField(_("file id"), primary_key=True, default=uuid.uuid4, editable=False)
     filename = models.CharField(_("file name"), max_length=255)
     original_content = models.TextField(_("content"))
     token = models.CharField(
         _("confirm token"), max_length=64, unique=True, default=new_upload_token
     )
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="uploads", db_column="store_id"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="uploads",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     import_mode = models.CharField(_("import mode"), max_length=20, choices=ImportMode.choices)
     zero_handling = models.CharField(
@@ -76,7 +82,7 @@ class UploadedFile(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.filename} ({self.status})"
+        return f"{self.filename} ({self.get_status_display()})"
 
 
 class AppliedUpload(models.Model):
@@ -94,6 +100,7 @@ class AppliedUpload(models.Model):
         primary_key=True,
         related_name="applied",
         db_column="file_id",
+        verbose_name=_("uploaded file"),
     )
     applied_at = models.DateTimeField(_("applied"))
     kind = models.CharField(_("file kind"), max_length=20, choices=Kind.choices)
@@ -108,4 +115,7 @@ class AppliedUpload(models.Model):
         verbose_name_plural = _("applied uploads")
 
     def __str__(self) -> str:
-        return f"{self.upload_id} applied {self.applied_at:%Y-%m-%d %H:%M}"
+        return gettext("%(file)s, applied %(time)s") % {
+            "file": self.upload.filename,
+            "time": f"{timezone.localtime(self.applied_at):%Y-%m-%d %H:%M}",
+        }

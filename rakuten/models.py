@@ -25,14 +25,18 @@ class RakutenOrderConfirmation(models.Model):
         verbose_name=_("order"),
     )
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="+", db_column="store_id"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     status = models.CharField(
         _("confirmation"), max_length=8, choices=Status.choices, default=Status.PENDING
     )
-    attempts = models.PositiveIntegerField(default=0)
-    next_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
 
     class Meta:
         db_table = "rakuten_order_confirmations"
@@ -47,7 +51,7 @@ class RakutenOrderConfirmation(models.Model):
         indexes = [models.Index(fields=["status", "next_at"], name="rakuten_confirmations_due")]
 
     def __str__(self) -> str:
-        return f"{self.order_id} {self.status}"
+        return f"{self.order.order_number} ({self.get_status_display()})"
 
 
 class RakutenBinding(models.Model):
@@ -64,7 +68,11 @@ class RakutenBinding(models.Model):
         verbose_name=_("registration"),
     )
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="+", db_column="store_id"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     manage_number = models.CharField(
         _("item manage number"),

@@ -215,10 +215,18 @@ class SkuComponent(models.Model):
     sets."""
 
     set = models.ForeignKey(
-        Sku, on_delete=models.PROTECT, related_name="components", db_column="set_id"
+        Sku,
+        on_delete=models.PROTECT,
+        related_name="components",
+        db_column="set_id",
+        verbose_name=_("set SKU"),
     )
     component = models.ForeignKey(
-        Sku, on_delete=models.PROTECT, related_name="used_in", db_column="component_id"
+        Sku,
+        on_delete=models.PROTECT,
+        related_name="used_in",
+        db_column="component_id",
+        verbose_name=_("component SKU"),
     )
     quantity = models.PositiveSmallIntegerField(_("quantity per set"), default=1)
 

@@ -119,10 +119,18 @@ class StoreSku(models.Model):
     (``rakuten.RakutenBinding`` …), written through the store's adapter."""
 
     store = models.ForeignKey(
-        Store, on_delete=models.PROTECT, related_name="registrations", db_column="store_id"
+        Store,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     sku = models.ForeignKey(
-        "skus.Sku", on_delete=models.PROTECT, related_name="registrations", db_column="sku_id"
+        "skus.Sku",
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        db_column="sku_id",
+        verbose_name=_("SKU"),
     )
     safety_stock = models.PositiveIntegerField(
         _("safety stock"),
@@ -168,7 +176,11 @@ class AllocationRule(models.Model):
         ZERO_BELOW = "zero_below", _("show 0 when available is below")
 
     store = models.ForeignKey(
-        Store, on_delete=models.CASCADE, related_name="allocation_rules", db_column="store_id"
+        Store,
+        on_delete=models.CASCADE,
+        related_name="allocation_rules",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     sku = models.ForeignKey(
         "skus.Sku",
@@ -177,6 +189,7 @@ class AllocationRule(models.Model):
         blank=True,
         related_name="allocation_rules",
         db_column="sku_id",
+        verbose_name=_("SKU"),
         help_text=_("Empty: every SKU of the store."),
     )
     kind = models.CharField(_("rule"), max_length=20, choices=Kind.choices)
@@ -185,7 +198,9 @@ class AllocationRule(models.Model):
     ends_at = models.DateTimeField(_("until"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True, default="")
     # The last window edge (start or end) whose pushes were made due.
-    edge_applied_at = models.DateTimeField(null=True, blank=True, editable=False)
+    edge_applied_at = models.DateTimeField(
+        _("window edge applied at"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -217,7 +232,7 @@ class AllocationRule(models.Model):
         indexes = [models.Index(fields=["store", "sku"], name="allocation_rules_store_sku")]
 
     def __str__(self) -> str:
-        return f"{self.store_id}:{self.sku_id or '*'} {self.kind} {self.value}"
+        return f"{self.store_id}:{self.sku_id or '*'} {self.get_kind_display()} {self.value}"
 
     @property
     def windowed(self) -> bool:

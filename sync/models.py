@@ -6,6 +6,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,21 +16,27 @@ class JobLease(models.Model):
     Taken and given back with short UPDATEs, so no transaction stays open across
     calls to a platform (SQLite would block every other writer meanwhile)."""
 
-    key = models.CharField(max_length=120, primary_key=True)
-    holder = models.CharField(max_length=64, blank=True, default="")
-    acquired_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(default=timezone.now)
+    key = models.CharField(_("job"), max_length=120, primary_key=True)
+    holder = models.CharField(_("holder"), max_length=64, blank=True, default="")
+    acquired_at = models.DateTimeField(_("acquired at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), default=timezone.now)
 
     class Meta:
         db_table = "sync_job_lease"
+        verbose_name = _("job lease")
+        verbose_name_plural = _("job leases")
 
     def __str__(self) -> str:
-        return f"{self.key} ({self.holder or 'free'})"
+        return f"{self.key} ({self.holder or gettext('free')})"
 
 
 class PollState(models.Model):
     store = models.OneToOneField(
-        "stores.Store", on_delete=models.PROTECT, primary_key=True, db_column="store_id"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        primary_key=True,
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     # Orders placed before the first poll are already in the stock the pool started from.
     origin = models.DateTimeField(_("polling since"), null=True, blank=True)
@@ -44,7 +51,12 @@ class PollState(models.Model):
         verbose_name_plural = _("poll states")
 
     def __str__(self) -> str:
-        return f"{self.store_id} up to {self.cursor}"
+        if self.cursor is None:
+            return gettext("%(store)s, not searched yet") % {"store": self.store_id}
+        return gettext("%(store)s, searched up to %(time)s") % {
+            "store": self.store_id,
+            "time": f"{timezone.localtime(self.cursor):%Y-%m-%d %H:%M}",
+        }
 
 
 class SyncRun(models.Model):
@@ -71,21 +83,27 @@ class SyncRun(models.Model):
         INTERRUPTED = "interrupted", _("interrupted (its worker stopped)")
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="sync_runs", db_column="store_id"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="sync_runs",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    counts = models.JSONField(default=dict, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-    log = models.TextField(blank=True, default="")
-    error = models.TextField(blank=True, default="")
-    cancel_requested = models.BooleanField(default=False)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.RUNNING
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    log = models.TextField(_("log"), blank=True, default="")
+    error = models.TextField(_("error"), blank=True, default="")
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
     # The lease its worker holds while it runs (empty: not started by a worker yet).
-    lease_key = models.CharField(max_length=120, blank=True, default="")
-    lease_token = models.CharField(max_length=64, blank=True, default="")
-    operator = models.CharField(max_length=100, default="system")
+    lease_key = models.CharField(_("lease key"), max_length=120, blank=True, default="")
+    lease_token = models.CharField(_("lease token"), max_length=64, blank=True, default="")
+    operator = models.CharField(_("operator"), max_length=100, default="system")
 
     class Meta:
         db_table = "sync_runs"
@@ -130,7 +148,7 @@ class SyncRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.store_id} {self.status}"
+        return f"{self.get_kind_display()} {self.store_id} {self.get_status_display()}"
 
     @property
     def progress_done(self) -> int:
@@ -163,11 +181,13 @@ class RunEvent(models.Model):
         WARNING = "warning", _("warning")
         ERROR = "error", _("error")
 
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="events")
-    seq = models.PositiveIntegerField()
-    at = models.DateTimeField(default=timezone.now)
-    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
-    message = models.TextField()
+    run = models.ForeignKey(
+        SyncRun, on_delete=models.CASCADE, related_name="events", verbose_name=_("sync run")
+    )
+    seq = models.PositiveIntegerField(_("line number"))
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    level = models.CharField(_("level"), max_length=8, choices=Level.choices, default=Level.INFO)
+    message = models.TextField(_("message"))
 
     class Meta:
         db_table = "sync_run_events"
@@ -188,7 +208,11 @@ class Order(models.Model):
     every poll, only by the sweep."""
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="orders", db_column="store_id"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     order_number = models.CharField(_("order number"), max_length=100)
     platform_status = models.CharField(_("status on the platform"), max_length=32)
@@ -236,14 +260,16 @@ class OrderLine(models.Model):
     ``listing`` holds the platform's keys of what was sold (its binder matches them to a
     SKU); ``listing_label`` is their short form for staff."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField()
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    position = models.PositiveSmallIntegerField(_("line number"))
     # The platform's id of the line, when it has one (RMS itemDetailId).
     line_id = models.CharField(_("line id"), max_length=64, blank=True, default="")
     listing = models.JSONField(_("listing"), default=dict)
     listing_label = models.CharField(_("listing"), max_length=200, blank=True, default="")
-    units = models.PositiveIntegerField()
-    deleted = models.BooleanField(default=False)
+    units = models.PositiveIntegerField(_("units"))
+    deleted = models.BooleanField(_("deleted"), default=False)
     sku = models.ForeignKey(
         "skus.Sku",
         on_delete=models.PROTECT,
@@ -251,6 +277,7 @@ class OrderLine(models.Model):
         blank=True,
         related_name="+",
         db_column="sku_id",
+        verbose_name=_("SKU"),
     )
     # When ``sku`` is a set: its components as they were when the line first matched it
     # ({component id: quantity per set}), so a later change of the set's recipe never
@@ -280,22 +307,34 @@ class OrderLine(models.Model):
 class OrderSkuState(models.Model):
     """How many units of a SKU the ledger has taken for an order (net of its ORDER_* events)."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="sku_states")
-    sku = models.ForeignKey(
-        "skus.Sku", on_delete=models.PROTECT, related_name="+", db_column="sku_id"
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="sku_states", verbose_name=_("order")
     )
-    taken = models.IntegerField(default=0)
-    events = models.PositiveIntegerField(default=0)
-    confirmed_recorded = models.BooleanField(default=False)
+    sku = models.ForeignKey(
+        "skus.Sku",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_column="sku_id",
+        verbose_name=_("SKU"),
+    )
+    taken = models.IntegerField(_("units taken"), default=0)
+    events = models.PositiveIntegerField(_("events recorded"), default=0)
+    confirmed_recorded = models.BooleanField(_("confirmation recorded"), default=False)
 
     class Meta:
         db_table = "sync_order_sku_state"
+        verbose_name = _("order SKU state")
+        verbose_name_plural = _("order SKU states")
         constraints = [
             models.UniqueConstraint(fields=["order", "sku"], name="sync_order_sku_state_key")
         ]
 
     def __str__(self) -> str:
-        return f"{self.order_id}:{self.sku_id} taken {self.taken}"
+        return gettext("order %(order)s, SKU %(sku)s: %(taken)d taken") % {
+            "order": self.order_id,
+            "sku": self.sku_id,
+            "taken": self.taken,
+        }
 
 
 class QuarantinedOrder(models.Model):
@@ -310,7 +349,11 @@ class QuarantinedOrder(models.Model):
         DISMISSED = "dismissed", _("dismissed")
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="+", db_column="store_id"
+        "stores.Store",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_column="store_id",
+        verbose_name=_("store"),
     )
     order_number = models.CharField(_("order number"), max_length=200)
     reason = models.TextField(_("reason"))
@@ -343,4 +386,4 @@ class QuarantinedOrder(models.Model):
         indexes = [models.Index(fields=["status", "store"], name="sync_quarantine_open")]
 
     def __str__(self) -> str:
-        return f"{self.store_id} {self.order_number} ({self.status})"
+        return f"{self.store_id} {self.order_number} ({self.get_status_display()})"

@@ -40,18 +40,15 @@ def store_auth_test(*, store_id: str) -> tuple[bool, str]:
     return True, result.message
 
 
-# The audit code of staff's "reconcile now" (AuditAction has no member for it yet: the
-# code is written as it will be stored, and listed for the lead to add to AuditAction).
-AUDIT_RECONCILE = "store.reconcile"
-
-
 def reconcile_start(*, store_id: str, actor: Actor) -> None:
     """Staff's "reconcile now": read back the store's stock in a task once this commits
     (the nightly reconcile's own task), audited. The run it makes is the reconciliation
     page's newest for the store."""
     with transaction.atomic(durable=True):
         store = Store.objects.get(pk=store_id)
-        audit_record(actor=actor, action=AUDIT_RECONCILE, details={"store_id": store.store_id})
+        audit_record(
+            actor=actor, action=AuditAction.RECONCILE, details={"store_id": store.store_id}
+        )
         transaction.on_commit(
             lambda: async_task(
                 "sync.tasks.reconcile_store", store.store_id, task_name=f"reconcile {store_id}"

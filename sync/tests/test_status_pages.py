@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from events.models import AuditLog, PendingPush
+from events.models import AuditAction, AuditLog, PendingPush
 from events.services import stock_adjust
 from inventory_site.permissions import groups_ensure
 from rakuten.models import RakutenBinding
@@ -25,7 +25,6 @@ from sync.models import Order, SyncRun
 from sync.push import failed_syncs_retry, push_run
 from sync.run_text import counts_sentence
 from sync.selectors import IdleFold, store_health, store_runs_recent
-from sync.services import AUDIT_RECONCILE
 from sync.views import MSG_RECONCILE_STARTED
 
 pytestmark = pytest.mark.django_db
@@ -273,7 +272,7 @@ def test_reconcile_now_needs_the_right_and_a_post_and_is_audited(
     assert response.url == reverse("reports:reconcile") + "#reconcile-store-a"
     run = SyncRun.objects.get(kind="reconcile", store_id="store-a")
     assert (run.counts["checked"], run.counts["drift"]) == (3, 1)
-    audit = AuditLog.objects.get(action=AUDIT_RECONCILE)
+    audit = AuditLog.objects.get(action=AuditAction.RECONCILE)
     assert (audit.user, audit.details) == ("operator-user", {"store_id": "store-a"})
     page = client.get(response.url).content.decode()
     assert escape(MSG_RECONCILE_STARTED % {"store": "store-a"}) in page
