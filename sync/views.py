@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from events.actors import Actor
 from events.selectors import ledger_checks_recent
 from events.services import ledger_check_request
+from skus.selectors import low_stock
 from stores.models import Store
 
 from .catalog import sku_sync_start
@@ -63,6 +64,9 @@ def _context(request: HttpRequest, title: str) -> dict:
     return {**admin.site.each_context(request), "title": title}
 
 
+LOW_STOCK_SHOWN = 20
+
+
 @staff_member_required
 @permission_required("stores.view_store", raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -72,6 +76,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         oversold=oversell_count(),
         can_run=request.user.has_perm(RUN_SYNC),
     )
+    # SKUs at or below their low-stock threshold (sets by their components), scarcest first.
+    low = list(low_stock()[: LOW_STOCK_SHOWN + 1])
+    context.update(low_stock=low[:LOW_STOCK_SHOWN], low_stock_more=len(low) > LOW_STOCK_SHOWN)
     return render(request, "sync/dashboard.html", context)
 
 
@@ -111,6 +118,10 @@ def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
         credentials=_credentials_named(store),
         actions=store_actions(store),
         can_change_store=request.user.has_perm("stores.change_store"),
+        rules=store.allocation_rules.select_related("sku").order_by(
+            "sku_id", "kind", "starts_at", "id"
+        ),
+        can_change_rules=request.user.has_perm("stores.add_allocationrule"),
     )
     return render(request, "sync/store.html", context)
 

@@ -103,3 +103,35 @@ def test_a_sku_with_stock_events_cannot_become_a_set_in_the_admin(boss):
 def test_the_store_list_of_rules_filters_by_store():
     store = StoreFactory()
     assert AllocationRule.objects.filter(store=store).count() == 0
+
+
+def test_the_store_page_lists_its_rules_and_the_dashboard_its_low_stock(boss):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from events.actors import Actor
+    from stores.services import allocation_rule_save
+
+    registration = StoreSkuFactory()
+    store = registration.store
+    SkuFactory(sku_id="Teapot", sku_name="Teapot", initial_stock=1, low_stock_threshold=2)
+    allocation_rule_save(actor=Actor.cli("t"), store_id=store.store_id, kind="share", value=60)
+    allocation_rule_save(
+        actor=Actor.cli("t"),
+        store_id=store.store_id,
+        sku_id=registration.sku_id,
+        kind="cap",
+        value=4,
+        ends_at=timezone.now() + dt.timedelta(days=1),
+        note="launch week",
+    )
+    page = boss.get(reverse("sync:store", args=[store.store_id])).content.decode()
+    rules = page[page.index('id="allocation-rules"') :].split("</table>")[0]
+    assert "every SKU of the store" in rules
+    assert "share of available (%)" in rules
+    assert "launch week" in rules
+    assert "admin/stores/allocationrule/add/" in page
+    dashboard = boss.get(reverse("sync:dashboard")).content.decode()
+    low = dashboard[dashboard.index('id="low-stock"') :].split("</section>")[0]
+    assert ">Teapot</a></td><td>Teapot</td><td>1</td><td>2</td>" in low
