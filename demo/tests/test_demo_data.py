@@ -20,6 +20,7 @@ from rakuten.sandbox import demo as rms_demo
 from rakuten.sandbox.state import Sandbox as RmsSandbox
 from skus.models import Sku
 from stores.models import Store, StoreSku
+from sync.push import store_told
 
 pytestmark = pytest.mark.django_db
 
@@ -65,13 +66,18 @@ def test_a_fresh_demo_opens_with_every_shop_showing_what_its_store_is_told(sandb
     pool = dict(InventorySnapshot.objects.values_list("sku_id", "internal_available"))
     assert pool["ce1111"] == 0  # the test product has no stock until someone gives it some
     registrations = StoreSku.objects.select_related("store").order_by("store_id", "sku_id")
-    assert registrations.count() == 25
+    assert registrations.count() == 28
     shown = {(r.store_id, r.sku_id): _shown(sandboxes, r) for r in registrations}
-    told = {
-        (r.store_id, r.sku_id): max(pool[r.sku_id] - r.store.safety_stock, 0) for r in registrations
-    }
+    told = {}
+    for store in Store.objects.all():
+        mine = [r for r in registrations if r.store_id == store.store_id]
+        by_id = store_told(store, mine)
+        told.update({(r.store_id, r.sku_id): by_id[r.id] for r in mine})
     assert shown == told
     assert shown[("demo-outlet", "tshirt-red-m")] == 23  # the Outlet keeps 2 back
+    # The gift set sells what its components allow: min(40 // 2, 3 // 1).
+    assert shown[("demo-tokyo", "gift-mug-towel")] == 3
+    assert shown[("demo-outlet", "gift-mug-towel")] == 1
 
 
 def test_every_demo_sku_is_registered_in_every_demo_store_that_sells_it():
@@ -113,7 +119,7 @@ def test_every_run_points_the_stores_at_the_sandboxes_given_and_tells_them_the_s
     due = PendingPush.objects.filter(
         status=PendingPush.Status.PENDING, next_attempt_at__lte=timezone.now()
     )
-    assert due.count() == StoreSku.objects.count() == 25
+    assert due.count() == StoreSku.objects.count() == 28
 
     _load(
         rakuten_url="http://127.0.0.1:9765/",
@@ -121,4 +127,4 @@ def test_every_run_points_the_stores_at_the_sandboxes_given_and_tells_them_the_s
         ebay_url="http://127.0.0.1:9767",
     )
     assert AuditLog.objects.filter(action=AuditAction.STORE_UPDATE).count() == before + 5
-    assert PendingPush.objects.count() == 25  # the same rows, not more
+    assert PendingPush.objects.count() == 28  # the same rows, not more

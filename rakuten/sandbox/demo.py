@@ -51,6 +51,13 @@ DEMO_CATALOG: list[dict[str, Any]] = [
         "variants": [{"variantId": "Towel-NAVY", "quantity": 3, "restockOnCancel": False}],
     },
     {
+        # A set in Inventory Sync (2 mugs and a towel): it can sell min(40 // 2, 3) = 3.
+        "manageNumber": "gift",
+        "itemNumber": "GIFT",
+        "title": "ギフトセット（マグ2個・タオル1枚）",
+        "variants": [{"variantId": "Gift-MUG-TOWEL", "quantity": 3}],
+    },
+    {
         "manageNumber": "bag",
         "itemNumber": "BAG",
         "title": "トートバッグ 黒",

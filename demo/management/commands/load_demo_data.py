@@ -10,9 +10,9 @@ from events.actors import Actor
 from futureshop.sandbox import demo as futureshop_demo
 from rakuten.sandbox.demo import DEMO_SAFETY_STOCK, DEMO_SHOPS, SANDBOX_URL
 from skus.models import Sku
-from skus.services import sku_create
-from stores.models import Store, StoreSku
-from stores.services import store_create, store_update
+from skus.services import set_define, sku_create
+from stores.models import AllocationRule, Store, StoreSku
+from stores.services import allocation_rule_save, store_create, store_update
 from sync.push import push_request
 from sync.registrations import store_sku_register
 
@@ -32,6 +32,18 @@ DEMO_SKUS = [
     ("Towel-NAVY", "Imabari towel navy", 3, "towel"),
 ]
 
+# A set (bundle) the Rakuten shops sell: (id, name, item manage number, components).
+DEMO_SETS = [
+    (
+        "Gift-MUG-TOWEL",
+        "Gift set: 2 mugs and a towel",
+        "gift",
+        [("Mug-WHITE", 2), ("Towel-NAVY", 1)],
+    ),
+]
+# An allocation rule: the Tokyo shop shows 0 once fewer than 2 are left (the last unit
+# stays for the other shops). It changes nothing the demo starts with.
+DEMO_RULES = [("demo-tokyo", "zero_below", 2, "the last unit stays for the other shops")]
 
 # One futureshop store beside the Rakuten ones, pointed at `futureshop_sandbox --demo`.
 FUTURESHOP_STORE = ("demo-futureshop", "Demo futureshop store")
@@ -101,7 +113,20 @@ class Command(BaseCommand):
             for raw_id, name, stock, _manage_number in DEMO_SKUS:
                 if not Sku.objects.filter(pk=raw_id).exists():
                     sku_create(sku_id=raw_id, sku_name=name, initial_stock=stock, actor=actor)
-            skus = [("CE1111", "ce1111"), *[(raw, mn) for raw, _, _, mn in DEMO_SKUS]]
+            for raw_id, name, _manage_number, components in DEMO_SETS:
+                if not Sku.objects.filter(pk=raw_id).exists():
+                    sku_create(sku_id=raw_id, sku_name=name, low_stock_threshold=1, actor=actor)
+                    set_define(sku_id=raw_id, components=components, actor=actor)
+            for store_id, kind, value, note in DEMO_RULES:
+                if not AllocationRule.objects.filter(store_id=store_id, kind=kind).exists():
+                    allocation_rule_save(
+                        actor=actor, store_id=store_id, kind=kind, value=value, note=note
+                    )
+            skus = [
+                ("CE1111", "ce1111"),
+                *[(raw, mn) for raw, _, _, mn in DEMO_SKUS],
+                *[(raw, mn) for raw, _, mn, _ in DEMO_SETS],
+            ]
             for store_id, *_ in DEMO_STORES:
                 for raw_id, manage_number in skus:
                     if not StoreSku.objects.filter(store_id=store_id, sku_id=raw_id).exists():
