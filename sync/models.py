@@ -169,7 +169,10 @@ class SyncRun(models.Model):
 
     @property
     def counts_text(self) -> str:
-        return ", ".join(f"{name} {value}" for name, value in sorted(self.counts.items()))
+        """The counts in words, in the reader's language ("3 orders found, …")."""
+        from .run_text import counts_sentence
+
+        return counts_sentence(self.kind, self.counts)
 
 
 class RunEvent(models.Model):

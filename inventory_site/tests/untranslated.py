@@ -49,6 +49,7 @@ TECHNICAL = re.compile(
     | (?<![A-Za-z0-9])\w+(?:[._:/]\w+)+           # dotted, snake_case and scoped codes
     | (?<![A-Za-z0-9])[a-z]+[A-Z][A-Za-z0-9]*     # camelCase
     | (?<![A-Za-z0-9])[A-Z]{2,}s?(?![A-Za-z0-9])  # acronyms
+    | \S*\*{4,}\S*                                # masked secrets ("ie******", a salt)
     """,
     re.VERBOSE,
 )
