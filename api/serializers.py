@@ -80,6 +80,7 @@ class SkuSerializer(serializers.ModelSerializer):
     components = serializers.SerializerMethodField(
         help_text="A set's components (empty for a SKU that is not a set)."
     )
+    low_stock_threshold = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Sku
@@ -252,6 +253,10 @@ class InventorySerializer(serializers.Serializer):
 
 class AllocationRuleSerializer(serializers.ModelSerializer):
     store_id = serializers.CharField(read_only=True)
+    # The same range on every database (a model's positive integer is 64-bit on SQLite).
+    value = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, help_text="Units, or a percentage for a share."
+    )
     sku_id = serializers.CharField(
         allow_null=True, required=False, help_text="Empty: every SKU of the store."
     )

@@ -484,9 +484,12 @@ def _plan_sets(rows: list[RowPlan], cells: dict[int, str]) -> None:
                     plan.message = ""
         if plan.sku_id in sets_after and plan.stock_to is not None:
             _set_error(plan, str(ROW_SET_QUANTITY))
-        elif plan.action == Action.SKIPPED and plan.message == str(SKIP_BLANK):
-            if plan.sku_id in sets_after:  # a set's blank quantity is how it should be
-                plan.action, plan.message = Action.NO_CHANGE, ""
+        elif (
+            plan.action == Action.SKIPPED
+            and plan.message == str(SKIP_BLANK)
+            and plan.sku_id in sets_after
+        ):
+            plan.action, plan.message = Action.NO_CHANGE, ""  # a set's quantity stays blank
 
 
 def set_components_check_text(sku_id: str, cell: str) -> dict[str, int]:

@@ -405,4 +405,5 @@ def test_the_streamed_export_is_the_resources_text(actor):
     SkuFactory(sku_id="Zed-1", sku_name='say "hi", =1+1', initial_stock=4)
     SkuFactory(sku_id="@odd", sku_name="plain", initial_stock=0)
     assert export_csv() == resources.SkuStockResource().export().csv
-    assert export_csv().startswith("sku_id,sku_name,quantity,store_id,manage_number,variant_id,components\r\n")
+    header = "sku_id,sku_name,quantity,store_id,manage_number,variant_id,components\r\n"
+    assert export_csv().startswith(header)
