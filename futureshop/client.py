@@ -24,11 +24,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import http.client
 import json
 import logging
 import re
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,8 +34,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
-from urllib3.exceptions import NewConnectionError
 
+from sync.errors import connection_failure as _connection_failure
 from sync.ratelimit import RateLimiter
 from sync.ratelimit import limiter as process_limiter
 
@@ -108,38 +106,6 @@ NO_RESULT = "NoResult"
 
 MSG_EMPTY = "Nothing to send."
 MSG_NOT_SET = "nothing is counted as set"
-
-
-def _connection_failure(exc: requests.RequestException, url: str) -> str:
-    """What a failed connection says, read from the socket error under requests' exception:
-    "could not connect to http://127.0.0.1:8765/: connection refused", or "connection
-    failed: connection reset by peer (https://…/)" once connected. Never the exception's own
-    text: it holds the URL, and its query may hold what is not to be shown."""
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/"
-    connecting, reason = False, type(exc).__name__
-    causes: list[BaseException | None] = [exc]
-    seen: set[int] = set()
-    while causes:
-        cause = causes.pop(0)
-        if cause is None or id(cause) in seen:
-            continue
-        seen.add(id(cause))
-        connecting = connecting or isinstance(cause, NewConnectionError)
-        if isinstance(cause, ssl.SSLError):
-            reason = f"TLS error ({cause.reason or type(cause).__name__})"
-            break
-        if isinstance(cause, OSError) and cause.strerror:
-            reason = cause.strerror.lower()
-            break
-        if isinstance(cause, http.client.HTTPException):
-            reason = str(cause).lower() or type(cause).__name__
-            break
-        args = [arg for arg in cause.args if isinstance(arg, BaseException)]
-        causes += [cause.__cause__, cause.__context__, getattr(cause, "reason", None), *args]
-    if connecting:
-        return f"could not connect to {origin}: {reason}"
-    return f"connection failed: {reason} ({origin})"
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -9,6 +9,13 @@ a bad request refuses rows, which fail alone.
 
 from __future__ import annotations
 
+import http.client
+import ssl
+from urllib.parse import urlsplit
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
 
 class PlatformError(Exception):
     """Anything that went wrong talking to a platform."""
@@ -45,3 +52,36 @@ class PlatformMalformed(PlatformError):
 
 class PlatformNotConfigured(PlatformError):
     """No adapter is registered for the store's platform, or the store lacks settings."""
+
+
+def connection_failure(exc: requests.RequestException, url: str) -> str:
+    """What a failed connection says, read from the socket error under requests' exception:
+    "could not connect to http://127.0.0.1:8765/: connection refused", or "connection
+    failed: connection reset by peer (https://…/)" once connected. Never the exception's own
+    text: it holds the URL, and a URL's query may hold a secret (RMS's licence key travels in
+    one, an OAuth callback's code in another). Shared by every platform's client."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/"
+    connecting, reason = False, type(exc).__name__
+    causes: list[BaseException | None] = [exc]
+    seen: set[int] = set()
+    while causes:
+        cause = causes.pop(0)
+        if cause is None or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        connecting = connecting or isinstance(cause, NewConnectionError)
+        if isinstance(cause, ssl.SSLError):
+            reason = f"TLS error ({cause.reason or type(cause).__name__})"
+            break
+        if isinstance(cause, OSError) and cause.strerror:
+            reason = cause.strerror.lower()
+            break
+        if isinstance(cause, http.client.HTTPException):
+            reason = str(cause).lower() or type(cause).__name__
+            break
+        args = [arg for arg in cause.args if isinstance(arg, BaseException)]
+        causes += [cause.__cause__, cause.__context__, getattr(cause, "reason", None), *args]
+    if connecting:
+        return f"could not connect to {origin}: {reason}"
+    return f"connection failed: {reason} ({origin})"
