@@ -24,8 +24,9 @@ def test_load_demo_data_is_idempotent_and_prints_a_working_password(capsys):
     assert user.is_staff
     assert user.check_password(password)
     counts = (Store.objects.count(), Sku.objects.count(), StoreSku.objects.count())
-    # three Rakuten stores, one futureshop store, one eBay store (five of its six SKUs)
-    assert counts == (5, 5, 25)
+    # three Rakuten stores, one futureshop store, one eBay store (five of its six SKUs); the
+    # Rakuten shops' gift set is a sixth SKU registered in those three
+    assert counts == (5, 6, 28)
     rakuten = Store.objects.filter(platform_type="rakuten")
     assert all(s.api_config["base_url"] == "http://127.0.0.1:8765" for s in rakuten)
     futureshop = Store.objects.get(platform_type="futureshop")
@@ -41,7 +42,7 @@ def test_load_demo_data_is_idempotent_and_prints_a_working_password(capsys):
     assert (Store.objects.count(), Sku.objects.count(), StoreSku.objects.count()) == counts
     assert InventoryEvent.objects.count() == events
     assert get_user_model().objects.get(username="admin").check_password("chosen-pass-1")
-    assert PendingPush.objects.count() == 25  # each registration pushed once, not twice
+    assert PendingPush.objects.count() == 28  # each registration pushed once, not twice
 
 
 def test_bench_ledger_runs_and_checks_itself():
