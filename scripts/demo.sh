@@ -133,6 +133,8 @@ ebay_note=""
 if ! setup ebay_demo_connect --url "$EBAY_URL" >>"$LOGS/setup.log"; then
     ebay_note="The demo eBay store is not connected: use “Connect eBay account” on its page."
 fi
+# Every demo store's credentials tested once, so the dashboard opens with their state.
+setup test_credentials >>"$LOGS/setup.log" || true
 start "task cluster" qcluster.log "$BIN/python" manage.py qcluster
 # uvicorn (ASGI): the run pages stream their live logs (Server-Sent Events).
 start "web server" web.log "$BIN/python" -m uvicorn inventory_site.asgi:application \

@@ -152,3 +152,19 @@ def test_a_first_poll_of_an_unreachable_store_fails_instead_of_succeeding(closed
     run = orders_poll(store_id="demo-futureshop")
     _assert_failed_with(run, "could not connect")
     assert not PollState.objects.filter(store_id="demo-futureshop", last_poll_at__isnull=False)
+
+
+def test_test_credentials_reports_each_store_and_fails_when_one_is_refused(closed_url):
+    from django.core.management.base import CommandError
+
+    from stores.models import Store
+
+    _load(closed_url)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="Credentials refused by: demo-tokyo"):
+        call_command("test_credentials", store="demo-tokyo", stdout=out)
+    assert "demo-tokyo: refused: " in out.getvalue()
+    assert "could not connect" in out.getvalue()
+    store = Store.objects.get(pk="demo-tokyo")
+    assert store.last_auth_test_at is not None
+    assert "could not connect" in store.last_auth_error
