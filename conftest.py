@@ -4,6 +4,15 @@ from django.db import connection
 from events.actors import Actor
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium for the browser tests of one module (inventory_site/tests/browser.py)."""
+    from inventory_site.tests.browser import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
 @pytest.fixture
 def actor() -> Actor:
     return Actor(username="alice", ip="192.0.2.10")

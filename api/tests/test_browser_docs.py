@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - the browser fixture is imported by name
+
 """The API docs in a real browser: Swagger UI and Redoc load from our own origin (the
 sidecar package) and render every operation under the Content-Security-Policy."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from rakuten.tests.test_browser import CHROMIUM, PASSWORD, SCREENSHOTS, browser  # noqa: F401
+from inventory_site.tests.browser import CHROMIUM, SCREENSHOTS
+from rakuten.tests.test_browser import PASSWORD
 
 pytestmark = [
     pytest.mark.browser,

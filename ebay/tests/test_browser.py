@@ -4,12 +4,10 @@ see the run stopped with its counts, start again and see it resume where it stop
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,9 +17,9 @@ from ebay.catalog import catalog_run
 from ebay.models import EbayListing
 from ebay.tasks import catalog_run_task
 from inventory_site.permissions import groups_ensure
+from inventory_site.tests.browser import CHROMIUM
 from sync.models import SyncRun
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = settings.BASE_DIR / "test-output" / "screenshots"
 PASSWORD = "a-long-browser-password"
 STORE = "eb-a"
@@ -61,23 +59,6 @@ def asgi_url(transactional_db) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

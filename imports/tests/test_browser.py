@@ -14,8 +14,8 @@ from events.models import InventorySnapshot
 from imports.models import UploadedFile
 from imports.services import import_confirm_run
 from inventory_site.permissions import groups_ensure
-from rakuten.tests.test_browser import CHROMIUM, PASSWORD, SCREENSHOTS
-from rakuten.tests.test_browser import browser as browser  # the shared Chromium
+from inventory_site.tests.browser import CHROMIUM, SCREENSHOTS
+from rakuten.tests.test_browser import PASSWORD
 from skus.tests.factories import SkuFactory
 from stores.models import StoreSku
 from stores.tests.factories import StoreFactory

@@ -15,7 +15,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.urls import reverse
 
-from rakuten.tests.test_browser import CHROMIUM, PASSWORD, browser  # noqa: F401
+from inventory_site.tests.browser import CHROMIUM
+from rakuten.tests.test_browser import PASSWORD
 from sync.models import SyncRun
 
 SCREENSHOTS = settings.BASE_DIR / "test-output" / "screenshots" / "layout"
@@ -52,7 +53,7 @@ def site(transactional_db) -> dict[str, str]:
 
 
 @pytest.fixture(params=["en", "ja"])
-def tab(request, browser, live_server, site):  # noqa: F811
+def tab(request, browser, live_server, site):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     language = request.param
     context = browser.new_context(

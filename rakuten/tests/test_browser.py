@@ -2,9 +2,7 @@
 server whose stores talk to the RMS sandbox. Each page is kept as a screenshot under
 test-output/screenshots/."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -12,10 +10,10 @@ from django.contrib.auth.models import Group, User
 
 from events.models import InventoryEvent, PendingPush
 from inventory_site.permissions import groups_ensure
+from inventory_site.tests.browser import CHROMIUM
 from rakuten.tests.conftest import Engine
 from skus.models import Sku
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = settings.BASE_DIR / "test-output" / "screenshots"
 PASSWORD = "a-long-browser-password"
 
@@ -23,33 +21,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls
-    # between two browser steps are still plain synchronous code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

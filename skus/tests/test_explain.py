@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,13 +17,13 @@ from events.actors import Actor
 from events.models import EventSource, EventType, PendingPush
 from events.services import event_record
 from inventory_site.permissions import groups_ensure
+from inventory_site.tests.browser import CHROMIUM
 from skus.selectors import sku_explain
 from skus.services import set_define
 from skus.tests.factories import SkuFactory
 from stores.services import allocation_rule_save
 from stores.tests.factories import StoreFactory, StoreSkuFactory
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = settings.BASE_DIR / "test-output" / "screenshots"
 PASSWORD = "a-long-browser-password"
 STAFF = Actor.cli("kenji")
@@ -94,23 +92,6 @@ def test_the_explanation_walks_from_the_pool_to_what_each_store_is_told():
     assert sku_explain(gift.components.get(component_id="cup").component).used_in == [
         ("gift-set", 2)
     ]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.mark.browser

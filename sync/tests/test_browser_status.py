@@ -9,9 +9,7 @@ run checks the Japanese text wherever a translation exists."""
 
 import datetime as dt
 import itertools
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -23,6 +21,7 @@ from events.actors import Actor
 from events.models import AuditLog, EventType, PendingPush
 from events.services import event_record, stock_adjust
 from inventory_site.permissions import groups_ensure
+from inventory_site.tests.browser import CHROMIUM
 from rakuten.models import RakutenBinding
 from rakuten.tests.conftest import Engine, sandbox, sandbox_server  # noqa: F401
 from skus.services import sku_create
@@ -32,8 +31,8 @@ from sync.orders import orders_poll
 from sync.push import push_run
 from sync.run_text import counts_sentence
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = settings.BASE_DIR / "test-output" / "screenshots" / "status"
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 PASSWORD = "a-long-browser-password"
 LOCALES = {"en": "en-US", "ja": "ja-JP"}
 LONG_VARIANT = "Ｔシャツ赤Ｍサイズ長袖ロング"
@@ -42,31 +41,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
