@@ -38,8 +38,8 @@ from events.models import (
 )
 from events.services import audit_record, make_token, stock_set_many
 from inventory_site.errors import InventoryError
-from skus.models import SET_COMPONENT_QUANTITY_MAX, Sku, SkuComponent, normalize_sku_id
-from skus.services import set_define
+from skus.models import Sku, SkuComponent, normalize_sku_id
+from skus.services import set_define, set_parts
 from skus.sets import compositions
 from stores.models import Store
 from sync.models import SyncRun
@@ -99,8 +99,6 @@ SKIP_PRODUCT = _("an RMS product or option row, not a SKU")
 SKIP_ZERO = _("quantity 0 is ignored (zero handling)")
 SKIP_BLANK = _("no quantity: stock unchanged")
 ROW_COMPONENTS = _("components: %(error)s")
-ROW_SET_ITSELF = _("a set cannot be a component of itself")
-ROW_SET_QUANTITY_RANGE = _("components: the quantity of %(sku)s must be 1 to %(limit)d")
 ROW_SET_UNKNOWN = _("components: unknown SKU %(sku)s (not in the catalogue nor in this file)")
 ROW_SET_OF_SETS = _("components: %(sku)s is a set itself (sets of sets are not supported)")
 ROW_SET_IS_COMPONENT = _("a component of the set %(set)s cannot be a set itself")
@@ -432,7 +430,7 @@ def _plan_sets(rows: list[RowPlan], cells: dict[int, str]) -> None:
         if not cell.strip():
             continue
         try:
-            recipes[plan.sku_id] = set_components_check_text(plan.sku_id, cell)
+            recipes[plan.sku_id] = set_parts(plan.sku_id, parse_components(cell))
         except InventoryError as exc:
             _set_error(plan, str(ROW_COMPONENTS % {"error": exc.message}))
     if not recipes and not SkuComponent.objects.exists():
@@ -490,29 +488,6 @@ def _plan_sets(rows: list[RowPlan], cells: dict[int, str]) -> None:
             and plan.sku_id in sets_after
         ):
             plan.action, plan.message = Action.NO_CHANGE, ""  # a set's quantity stays blank
-
-
-def set_components_check_text(sku_id: str, cell: str) -> dict[str, int]:
-    """A components cell as {component id: quantity}: ids normalised, a component listed
-    twice counted twice, quantities 1 … 999, not the set itself (raises InventoryError)."""
-    parts: dict[str, int] = {}
-    for raw, quantity in parse_components(cell):
-        try:
-            component = normalize_sku_id(raw)
-        except ValidationError as exc:
-            raise ImportRefused(" ".join(exc.messages)) from exc
-        if component == sku_id:
-            raise ImportRefused(str(ROW_SET_ITSELF))
-        parts[component] = parts.get(component, 0) + quantity
-        if not 1 <= quantity <= SET_COMPONENT_QUANTITY_MAX or (
-            parts[component] > SET_COMPONENT_QUANTITY_MAX
-        ):
-            raise ImportRefused(
-                str(
-                    ROW_SET_QUANTITY_RANGE % {"sku": component, "limit": SET_COMPONENT_QUANTITY_MAX}
-                )
-            )
-    return parts
 
 
 def import_errors_check(preview: Preview, *, skip_errors: bool) -> None:

@@ -9,12 +9,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from events.models import InventoryEvent
 from inventory_site.admin_mixins import ServiceAdmin
 from skus.models import Sku, SkuComponent, SkuSearchText, normalize_sku_id
 from skus.pagination import LargeTablePaginator
 from skus.services import (
-    MSG_SET_HAS_EVENTS,
     MSG_SKU_EXISTS,
     SKU_EDITABLE_FIELDS,
     SkuInvalid,
@@ -80,17 +78,9 @@ class SkuComponentFormSet(BaseInlineFormSet):
             return
         set_id = self.instance.sku_id or ""
         try:
-            key = normalize_sku_id(set_id) if set_id else ""
-            parts = set_components_check(key, self.components())
+            set_components_check(normalize_sku_id(set_id) if set_id else "", self.components())
         except (SkuInvalid, forms.ValidationError) as exc:
             raise forms.ValidationError(getattr(exc, "message", str(exc))) from exc
-        if (
-            parts
-            and key
-            and not SkuComponent.objects.filter(set_id=key).exists()
-            and InventoryEvent.objects.filter(sku_id=key).exists()
-        ):
-            raise forms.ValidationError(MSG_SET_HAS_EVENTS % {"sku_id": key})
 
 
 class SkuComponentInline(admin.TabularInline):

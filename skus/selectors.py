@@ -196,10 +196,6 @@ def sku_explain(sku: Sku, now: dt.datetime | None = None) -> Explanation:
     )
 
 
-def sku_store_views(sku: Sku) -> list[StoreView]:
-    return sku_explain(sku).stores
-
-
 def low_stock() -> QuerySet[Sku]:
     """Active SKUs whose available stock (a set's: what its components allow) is at or
     below their low-stock threshold, scarcest first; each with ``available``."""

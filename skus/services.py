@@ -1,6 +1,7 @@
 """Writes to the SKU master. Every rule lives here or in the model; views,
 admin and commands only call these."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -174,10 +175,11 @@ def _set_quantity(component: str, raw: object) -> int:
     return quantity
 
 
-def set_components_check(set_id: str, components: list[tuple[str, object]]) -> dict[str, int]:
+def set_parts(set_id: str, components: Iterable[tuple[str, object]]) -> dict[str, int]:
     """The components of a set as {component id: quantity}, a component listed twice
-    counted twice; refuses, with a message naming the SKU, an unknown or invalid id, a
-    bad quantity, the set itself and a set as a component. Reads, never writes."""
+    counted twice; refuses, with a message naming the SKU, an invalid id, a bad quantity,
+    too many components and the set itself. Reads nothing (an import checks a file whose
+    components it may create itself)."""
     parts: dict[str, int] = {}
     for raw_id, raw_quantity in components:
         try:
@@ -193,6 +195,14 @@ def set_components_check(set_id: str, components: list[tuple[str, object]]) -> d
         raise SkuInvalid(str(MSG_SET_TOO_MANY), limit=SET_COMPONENTS_MAX)
     if set_id in parts:
         raise SkuInvalid(str(MSG_SET_ITSELF), sku_id=set_id)
+    return parts
+
+
+def set_components_check(set_id: str, components: list[tuple[str, object]]) -> dict[str, int]:
+    """``set_parts``, then what the database knows: an unknown component, a set as a
+    component, the set being another set's component, and a SKU with stock events of its
+    own becoming a set. Reads, never writes: ``set_define`` and the admin's form call it."""
+    parts = set_parts(set_id, components)
     known = set(Sku.objects.filter(pk__in=list(parts)).values_list("sku_id", flat=True))
     for component in parts:
         if component not in known:
@@ -208,6 +218,11 @@ def set_components_check(set_id: str, components: list[tuple[str, object]]) -> d
         used_in = SkuComponent.objects.filter(component_id=set_id).order_by("set_id").first()
         if used_in is not None:
             raise SkuInvalid(str(MSG_SET_IS_COMPONENT), sku_id=set_id, used_in=used_in.set_id)
+        if (
+            not SkuComponent.objects.filter(set_id=set_id).exists()
+            and InventoryEvent.objects.filter(sku_id=set_id).exists()
+        ):
+            raise SkuInvalid(str(MSG_SET_HAS_EVENTS), sku_id=set_id)
     return parts
 
 
@@ -230,8 +245,6 @@ def set_define(
         )
         if parts == before:
             return parts
-        if parts and not before and InventoryEvent.objects.filter(sku_id=key).exists():
-            raise SkuInvalid(str(MSG_SET_HAS_EVENTS), sku_id=key)
         SkuComponent.objects.filter(set_id=key).exclude(component_id__in=list(parts)).delete()
         for component, quantity in parts.items():
             SkuComponent.objects.update_or_create(

@@ -81,7 +81,7 @@ def test_a_file_defines_a_set_from_components_it_creates_and_confirming_applies_
     [
         ("Gift,Gift,,nothing*1", "unknown SKU nothing"),
         ("Gift,Gift,,gift*1", "cannot be a component of itself"),
-        ("Gift,Gift,,cup*0", "must be 1 to 999"),
+        ("Gift,Gift,,cup*0", "from 1 to 999"),
         ("Gift,Gift,,cup*x", "whole number"),
         ("Gift,Gift,5,cup*1", "leave its quantity blank"),
         ("Hamper,Hamper,,box*1", "is a set itself"),
