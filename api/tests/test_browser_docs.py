@@ -1,4 +1,3 @@
-
 """The API docs in a real browser: Swagger UI and Redoc load from our own origin (the
 sidecar package) and render every operation under the Content-Security-Policy."""
 
