@@ -21,6 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
 
 from events.actors import Actor
@@ -40,6 +42,13 @@ STORE_CHUNK = 50
 PROGRESS_EVERY = 10  # SKUs between two lines of an offers read's live log
 PART_NUMBER_ASPECTS = ("MPN", "Manufacturer Part Number", "Part Number")
 MODEL_ASPECTS = ("Model",)
+# Where staff stopped a catalogue read (the next run goes on from there).
+STOPPED_WHILE_STORING = _("Stopped by staff while storing a page; the next run goes on from here.")
+STOPPED_BETWEEN_PAGES = _("Stopped by staff between pages; the next run goes on from here.")
+STOPPED_BETWEEN_SKUS = _("Stopped by staff between SKUs; the next run goes on from here.")
+STOPPED_WHILE_RETRYING = _(
+    "Stopped by staff while reading failed SKUs again; the next run goes on from here."
+)
 RESUMABLE = (SyncRun.Status.CANCELLED, SyncRun.Status.INTERRUPTED, SyncRun.Status.FAILED)
 
 
@@ -100,7 +109,7 @@ def _resume_point(log: RunLog, part: str) -> dict[str, Any] | None:
     point = (last.details or {}).get("resume")
     if not point:
         return None
-    log.say("resuming where run %d stopped (%s)", last.pk, last.get_status_display())
+    log.say(_("Going on where run %(run)d stopped."), run=last.pk)
     return {**point, "from_run": last.pk}
 
 
@@ -109,8 +118,8 @@ def _keep_resume(log: RunLog, point: dict[str, Any] | None) -> None:
     log.save()
 
 
-def _stopped(log: RunLog, where: str) -> SyncRun:
-    log.say("stopped by staff %s; the next run goes on from here", where)
+def _stopped(log: RunLog, message: Promise) -> SyncRun:
+    log.say(message)
     return log.finish(SyncRun.Status.CANCELLED)
 
 
@@ -168,20 +177,23 @@ def _inventory(store: Store, log: RunLog) -> SyncRun:
             log.run.details = {**log.run.details, "total": page.total}
             told = True
         log.add("fetched", len(page.entries))
-        log.say("page: %d items fetched (%d so far)", len(page.entries), log.counts["fetched"])
+        log.say(
+            _("Page read: %(count)d items (%(total)d so far)."),
+            count=len(page.entries),
+            total=log.counts["fetched"],
+        )
         for start in range(0, len(page.entries), STORE_CHUNK):
             if log.cancelled():
                 log.counts["fetched"] -= len(page.entries) - start  # read again next time
                 _keep_resume(log, _point(url, log))
-                return _stopped(log, "while storing a page")
+                return _stopped(log, STOPPED_WHILE_STORING)
             chunk = page.entries[start : start + STORE_CHUNK]
             _store_items(store, chunk)
             log.add("stored", len(chunk))
         _keep_resume(log, _point(following, log) if following else None)
         if following and log.cancelled():
-            return _stopped(log, "between pages")
+            return _stopped(log, STOPPED_BETWEEN_PAGES)
     _keep_resume(log, None)
-    log.say("fetched %d, stored %d", log.counts.get("fetched", 0), log.counts.get("stored", 0))
     return log.finish(SyncRun.Status.SUCCEEDED)
 
 
@@ -243,43 +255,57 @@ def _offers(store: Store, log: RunLog) -> SyncRun:
         log.add("stored", resume.get("stored", 0))
     wanted = list(skus.values_list("ebay_sku", flat=True))
     log.run.details = {**log.run.details, "total": len(wanted) + log.counts.get("stored", 0)}
-    log.say("%d SKUs to read offers of", len(wanted))
+    log.say(_("Offers to read for %(count)d SKUs."), count=len(wanted))
     failed: list[str] = []
     for done, sku in enumerate(wanted, start=1):
         if log.cancelled():
-            return _stopped(log, "between SKUs")
+            return _stopped(log, STOPPED_BETWEEN_SKUS)
         try:
             offers = client.offers(sku)
         except EbayAuthError:
             raise
         except EbayError as exc:
             failed.append(sku)
-            log.warn("%s: offers not read (%s); tried again at the end", sku, exc)
+            log.warn(
+                _("%(sku)s: offers not read (%(error)s); tried again at the end."),
+                sku=sku,
+                error=exc,
+            )
         else:
             _store_offers(store, sku, offers)
             log.add("fetched", len(offers))
             log.add("stored")
         _keep_resume(log, {"after": sku, "stored": log.counts.get("stored", 0)})
         if done % PROGRESS_EVERY == 0:
-            log.say("%d of %d SKUs read (last %s)", done, len(wanted), sku)
+            log.say(
+                _("%(done)d of %(total)d SKUs read (last %(sku)s)."),
+                done=done,
+                total=len(wanted),
+                sku=sku,
+            )
     delay = settings.EBAY_SKU_RETRY_SECONDS
     for round_ in range(1, settings.EBAY_SKU_RETRY_ROUNDS + 1):
         if not failed:
             break
-        log.say("round %d: %d SKUs again after %.0f s", round_, len(failed), delay)
+        log.say(
+            _("Round %(round)d: %(count)d SKUs again after %(seconds)d s."),
+            round=round_,
+            count=len(failed),
+            seconds=round(delay),
+        )
         time.sleep(delay)
         delay *= 2
         again = []
         for sku in failed:
             if log.cancelled():
-                return _stopped(log, "while retrying")
+                return _stopped(log, STOPPED_WHILE_RETRYING)
             try:
                 offers = client.offers(sku)
             except EbayAuthError:
                 raise
             except EbayError as exc:
                 again.append(sku)
-                log.warn("%s: offers not read again (%s)", sku, exc)
+                log.warn(_("%(sku)s: offers not read again (%(error)s)."), sku=sku, error=exc)
             else:
                 _store_offers(store, sku, offers)
                 log.add("fetched", len(offers))
@@ -288,6 +314,5 @@ def _offers(store: Store, log: RunLog) -> SyncRun:
     _keep_resume(log, None)
     if failed:
         log.add("failed", len(failed))
-        log.warn("offers not read for: %s", ", ".join(failed[:50]))
-    log.say("fetched %d offers, stored %d SKUs", log.counts.get("fetched", 0), log.counts["stored"])
+        log.warn(_("Offers not read for: %(skus)s"), skus=", ".join(failed[:50]))
     return log.finish(SyncRun.Status.PARTIAL if failed else SyncRun.Status.SUCCEEDED)

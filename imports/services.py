@@ -63,6 +63,7 @@ CONFIRM_WINDOW = dt.timedelta(hours=24)
 # How long an upload's text is kept (settings.IMPORTS_ORIGINAL_RETENTION_DAYS).
 RETENTION_DAYS_DEFAULT = 30
 
+MSG_NOTHING_APPLIED = _("Nothing applied: %(error)s")
 MSG_UNKNOWN_STORE = _("Unknown store: %(store)s.")
 MSG_BAD_MODE = _("Unknown import mode: %(value)s.")
 MSG_BAD_ZERO = _("Unknown zero handling: %(value)s.")
@@ -620,13 +621,13 @@ def import_confirm_run(*, run_id: int) -> SyncRun:
             skip_errors=bool(details.get("skip_errors")),
         )
     except InventoryError as exc:
-        log.say("nothing applied: %s", exc.message)
+        log.say(MSG_NOTHING_APPLIED, error=exc.message)
         return log.finish(SyncRun.Status.FAILED, exc.message)
     except Exception as exc:
         # Nothing was applied (one transaction); the run and the upload say why, so the
         # page does not wait on a run that will never end.
         message = f"{type(exc).__name__}: {exc}"
-        log.say("nothing applied: %s", message)
+        log.say(MSG_NOTHING_APPLIED, error=message)
         UploadedFile.objects.filter(pk=upload.pk, status=UploadedFile.Status.PENDING).update(
             status=UploadedFile.Status.FAILED, error=message[:2000]
         )

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from stores.models import Store
 from sync.backoff import retry_delay
@@ -43,7 +44,7 @@ def _confirm(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
     except PlatformError as exc:
         _confirm_failed(numbers, {n: str(exc) for n in numbers}, now)
         log.add("failed", len(numbers))
-        log.say("confirmOrder failed: %s", exc)
+        log.say(_("confirmOrder failed: %(error)s"), error=exc)
         return log.finish(SyncRun.Status.FAILED, str(exc))
     RakutenOrderConfirmation.objects.filter(
         order_id__in=[numbers[n] for n in result.confirmed if n in numbers]
@@ -54,7 +55,7 @@ def _confirm(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
     log.add("confirmed", len(result.confirmed))
     log.add("failed", len(result.failed))
     for number, message in result.failed.items():
-        log.say("order %s not confirmed: %s", number, message)
+        log.say(_("Order %(order)s not confirmed: %(error)s"), order=number, error=message)
     status = SyncRun.Status.PARTIAL if result.failed else SyncRun.Status.SUCCEEDED
     return log.finish(status)
 

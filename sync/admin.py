@@ -221,7 +221,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
             "\n",
             '<span class="{}">{} {}</span>',
             (
-                (event.level, date_format(localtime(event.at), "H:i:s"), event.message)
+                (event.level, date_format(localtime(event.at), "H:i:s"), event.text)
                 for event in reversed(events)
             ),
         )

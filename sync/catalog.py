@@ -80,16 +80,9 @@ def _sku_sync(store: Store, actor: Actor, log: RunLog) -> SyncRun:
         _sync_page(store, page, known, actor, log)
         log.save()
         if log.cancelled():
-            log.say("cancelled by staff")
+            log.say(_("Cancelled by staff."))
             return log.finish(SyncRun.Status.CANCELLED)
     Store.objects.filter(pk=store.store_id).update(last_sku_sync_at=timezone.now())
-    log.say(
-        "%d variants: %d SKUs created, %d registered, %d differ",
-        log.counts.get("variants", 0),
-        log.counts.get("created", 0),
-        log.counts.get("registered", 0),
-        log.counts.get("differ", 0),
-    )
     status = SyncRun.Status.PARTIAL if log.counts.get("skipped", 0) else SyncRun.Status.SUCCEEDED
     return log.finish(status)
 
@@ -109,7 +102,7 @@ def _sync_page(
             sku_id = known.get(identity) or normalize_sku_id(code)
         except ValidationError:  # a platform id we cannot use: reported, not fatal
             log.add("skipped")
-            log.say(str(MSG_BAD_ID % {"id": code}))
+            log.say(MSG_BAD_ID, id=code)
             continue
         quantity = listing.quantity
         if not Sku.objects.filter(pk=sku_id).exists():
@@ -121,25 +114,33 @@ def _sync_page(
                 metadata={"created_by": f"sku sync from {store.store_id}"},
             )
             log.add("created")
-            log.say("%s created with stock %s from %s", code, quantity or 0, store.store_id)
+            log.say(
+                _("%(sku)s created with stock %(stock)d from %(store)s."),
+                sku=code,
+                stock=quantity or 0,
+                store=store.store_id,
+            )
         elif quantity is not None:
             ours = availability([sku_id])[sku_id]  # a set: what its components allow
             if quantity != ours:
                 log.add("differ")
                 _differ_keep(log, sku_id=sku_id, code=code, shown=quantity, ours=ours)
                 log.say(
-                    "%s: %s shows %d, Inventory Sync has %d (not overwritten)",
-                    code,
-                    store.store_id,
-                    quantity,
-                    ours,
+                    _(
+                        "%(sku)s: %(store)s shows %(shown)d, Inventory Sync has %(ours)d "
+                        "(not overwritten)."
+                    ),
+                    sku=code,
+                    store=store.store_id,
+                    shown=quantity,
+                    ours=ours,
                 )
         known[identity] = sku_id
         entries.append(Registration(sku_id=sku_id, keys=listing.keys))
     refused = registrations_check(store, entries)
     for index, message in sorted(refused.items()):
         log.add("skipped")
-        log.say("%s: %s", entries[index].sku_id, message)
+        log.say(_("%(sku)s: %(error)s"), sku=entries[index].sku_id, error=message)
     entries = [entry for index, entry in enumerate(entries) if index not in refused]
     result = store_sku_register_many(store_id=store.store_id, entries=entries, actor=actor)
     log.add("registered", result.created)
@@ -197,11 +198,10 @@ def _reconcile(store: Store, log: RunLog) -> SyncRun:
             )
     log.add("checked", len(bound))
     log.add("drift", len(drift))
-    log.say("%d SKUs checked, %d differ", len(bound), len(drift))
     repaired = _drift_repair(store, drift) if store.reconcile_repairs else []
     if repaired:
         log.add("repaired", len(repaired))
-        log.say("%d pushed again to repair the drift", len(repaired))
+        log.say(_("%(count)d pushed again to repair the drift."), count=len(repaired))
     log.run.details = {"drift": drift, "at": dt.datetime.now(dt.UTC).isoformat()}
     return log.finish(SyncRun.Status.SUCCEEDED)
 

@@ -21,7 +21,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .error_messages import explain
@@ -45,7 +45,7 @@ def _event(row: RunEvent) -> dict:
         "seq": row.seq,
         "at": timezone.localtime(row.at).isoformat(),  # the page shows the site's time
         "level": row.level,
-        "message": row.message,
+        "message": row.text,  # in the reader's language
     }
 
 
@@ -53,11 +53,13 @@ def _after(value: str | None) -> int:
     return int(value) if value and value.isdigit() else 0
 
 
-def _events_after(run_id: int, after: int, limit: int = PAGE_LINES) -> list[dict]:
-    return [
-        _event(row)
-        for row in RunEvent.objects.filter(run_id=run_id, seq__gt=after).order_by("seq")[:limit]
-    ]
+def _events_after(
+    run_id: int, after: int, limit: int = PAGE_LINES, language: str | None = None
+) -> list[dict]:
+    """The lines after ``after``, in ``language`` (the stream's reader's; else the active)."""
+    rows = RunEvent.objects.filter(run_id=run_id, seq__gt=after).order_by("seq")[:limit]
+    with translation.override(language or translation.get_language()):
+        return [_event(row) for row in rows]
 
 
 def _state(run: SyncRun) -> dict:
@@ -109,12 +111,14 @@ def run_events(request: HttpRequest, run_id: int) -> JsonResponse:
     return JsonResponse({"events": events, **_state(run)})
 
 
-async def _stream(run_id: int, after: int) -> AsyncIterator[str]:
+async def _stream(run_id: int, after: int, language: str) -> AsyncIterator[str]:
+    """The stream's body. It runs after the view has returned, so the reader's language
+    (the request's) is passed in and set around each read, never taken from the context."""
     started = last_sent = time.monotonic()
     shown: dict | None = None  # the run's state as last sent (the page has the first)
     yield "retry: 2000\n\n"
     while time.monotonic() - started < STREAM_SECONDS:
-        events = await sync_to_async(_events_after)(run_id, after)
+        events = await sync_to_async(_events_after)(run_id, after, language=language)
         for event in events:
             after = event["seq"]
             yield f"id: {after}\nevent: line\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
@@ -125,11 +129,14 @@ async def _stream(run_id: int, after: int) -> AsyncIterator[str]:
         if run.finished_at is not None:
             # Lines written just before the end: sent before the end event.
             if not await RunEvent.objects.filter(run_id=run_id, seq__gt=after).aexists():
-                yield f"event: end\ndata: {json.dumps(_state(run), ensure_ascii=False)}\n\n"
+                with translation.override(language):
+                    end = json.dumps(_state(run), ensure_ascii=False)
+                yield f"event: end\ndata: {end}\n\n"
                 return
             continue
         # The counts, progress and status as they change (the page's bar and words).
-        state = _state(run)
+        with translation.override(language):
+            state = _state(run)
         if shown is None:
             shown = state
         elif state != shown:
@@ -149,7 +156,9 @@ async def run_stream(request: HttpRequest, run_id: int) -> StreamingHttpResponse
     if not await SyncRun.objects.filter(pk=run_id).aexists():
         return HttpResponse(status=404)
     after = _after(request.headers.get("Last-Event-ID") or request.GET.get("after"))
-    response = StreamingHttpResponse(_stream(run_id, after), content_type="text/event-stream")
+    response = StreamingHttpResponse(
+        _stream(run_id, after, translation.get_language()), content_type="text/event-stream"
+    )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response

@@ -191,6 +191,11 @@ class RunEvent(models.Model):
     at = models.DateTimeField(_("time"), default=timezone.now)
     level = models.CharField(_("level"), max_length=8, choices=Level.choices, default=Level.INFO)
     message = models.TextField(_("message"))
+    # The line as written, to be read in the reader's language: the English msgid and its
+    # values (a list for %s, a mapping for %(name)s). ``message`` is it in English, for
+    # the logs; a line written before these fields has only ``message``.
+    template = models.TextField(_("message template"), blank=True, default="")
+    params = models.JSONField(_("message values"), blank=True, default=dict)
 
     class Meta:
         db_table = "sync_run_events"
@@ -203,6 +208,13 @@ class RunEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}#{self.seq} {self.message[:60]}"
+
+    @property
+    def text(self) -> str:
+        """The line in the active language (``message`` when it cannot be)."""
+        from .run_text import line_text
+
+        return line_text(self.template, self.params, self.message)
 
 
 class Order(models.Model):

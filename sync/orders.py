@@ -509,9 +509,9 @@ def _poll(
     store: Store, log: RunLog, now: dt.datetime, since: dt.datetime | None, sweep: bool
 ) -> SyncRun:
     if store.status != Store.Status.ACTIVE:
-        log.say(str(MSG_STORE_INACTIVE))
+        log.say(MSG_STORE_INACTIVE)
         return log.finish(SyncRun.Status.SKIPPED, str(MSG_STORE_INACTIVE))
-    state, _ = PollState.objects.get_or_create(store=store)
+    state, _created = PollState.objects.get_or_create(store=store)
     # Orders placed before the first poll are already in the stock we started from. The
     # origin is the first ATTEMPT, kept at once: a store whose first polls fail (no
     # credentials yet, the platform down) still takes every order placed since.
@@ -534,7 +534,13 @@ def _poll(
 
     def found(count: int, to_read: int) -> None:
         log.add("found", count)
-        log.say("searched %s .. %s: %d found, %d to read", start, now, count, to_read)
+        log.say(
+            _("Searched %(start)s to %(end)s: %(found)d found, %(to_read)d to read."),
+            start=start,
+            end=now,
+            found=count,
+            to_read=to_read,
+        )
 
     open_rows = list(
         Order.objects.filter(store=store, final=False).values_list(
@@ -585,7 +591,7 @@ def _poll(
             batch = []
             if log.cancelled():
                 # The cursor stays: the next poll reads this window again (nothing is lost).
-                log.say("stopped by staff; the next poll reads the rest")
+                log.say(_("Stopped by staff; the next poll reads the rest."))
                 return log.finish(SyncRun.Status.CANCELLED)
     _apply_batch(store, batch, matcher, now, adapter, log)
     log.add("events", unmatched_apply(store=store, matcher=matcher))
@@ -598,11 +604,6 @@ def _poll(
     if sweep:
         state.last_sweep_at = now
     state.save()
-    log.say(
-        "%d orders read, %d events recorded",
-        log.counts.get("orders", 0),
-        log.counts.get("events", 0),
-    )
     return log.finish(SyncRun.Status.SUCCEEDED)
 
 
@@ -630,14 +631,16 @@ def _apply_batch(
     changed: dict[str, OrderSnapshot] = {}
     for snapshot in batch:
         if snapshot.missing:
-            log.say("order %s: not found on the platform", snapshot.number)
+            log.say(_("Order %(order)s: not found on the platform."), order=snapshot.number)
             log.add("not_found")
         elif digests.get(snapshot.number) == snapshot_digest(snapshot):
             unchanged.append(snapshot.number)
         elif (problem := snapshot_problem(snapshot)) is not None:
             quarantine_record(store=store, snapshot=snapshot, reason=problem)
             log.add("quarantined")
-            log.say("order %s set aside: %s", snapshot.number, problem)
+            log.say(
+                _("Order %(order)s set aside: %(problem)s"), order=snapshot.number, problem=problem
+            )
         else:
             changed[snapshot.number] = snapshot
     applied: dict[str, int] | None = None
@@ -665,7 +668,11 @@ def _apply_batch(
             events, problem = _apply_or_quarantine(store, snapshot, matcher, now, adapter)
             if problem is not None:
                 log.add("quarantined")
-                log.say("order %s set aside: %s", snapshot.number, problem)
+                log.say(
+                    _("Order %(order)s set aside: %(problem)s"),
+                    order=snapshot.number,
+                    problem=problem,
+                )
                 continue
             log.add("orders")
             log.add("events", events)

@@ -99,7 +99,7 @@ def _claim(store: Store, now: dt.datetime, log: RunLog) -> list[Row]:
         held = due.exclude(sku__environment="test").count()
         if held:
             log.add("held_test_mode", held)
-            log.say("test mode: %d prod SKUs held, not sent", held)
+            log.say(_("Test mode: %(count)d production SKUs held back, not sent."), count=held)
         due = due.filter(sku__environment="test")
         mine = mine.filter(sku__environment="test")
     if not due.update(status=PendingPush.Status.IN_PROGRESS, updated_at=now):
@@ -167,7 +167,9 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
             rest = [row for row in work if row["update"].registration_id not in handled]
             _hold(rest, dict.fromkeys(by_registration, str(MSG_STOPPED)), now, now)
             log.say(
-                "stopped by staff after %d of %d rows; the rest stays due", len(handled), len(work)
+                _("Stopped by staff after %(done)d of %(total)d rows; the rest stays due."),
+                done=len(handled),
+                total=len(work),
             )
             log.add("deferred", len(rest))
             status = SyncRun.Status.CANCELLED
@@ -191,22 +193,29 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
             error = str(exc)
             _backoff(rest, error, now, retry_after=exc.retry_after)
             log.add("deferred", len(rest))
-            log.say("stopped at row %d of %d: %s", len(handled), len(work), exc)
+            log.say(
+                _("Stopped at row %(row)d of %(total)d: %(error)s"),
+                row=len(handled),
+                total=len(work),
+                error=exc,
+            )
             status = SyncRun.Status.FAILED if not handled else SyncRun.Status.PARTIAL
             if isinstance(exc, PlatformAuthError):
-                log.say("the store's credentials were refused: fix them, then retry")
+                log.say(_("The store's credentials were refused: fix them, then retry."))
             break
         handled.update(update.registration_id for update in batch)
         for registration_id, error in result.refused.items():
             row = by_registration[registration_id]
             _fail([row], error, sent=True)
-            log.say("%s refused: %s", row["sku_id"], error)
+            log.say(_("%(sku)s refused: %(error)s"), sku=row["sku_id"], error=error)
         if result.refused:
             log.add("failed", len(result.refused))
         for registration_id, reason in result.retry.items():
             _backoff([by_registration[registration_id]], reason, now)
             log.say(
-                "%s: %s (tried again later)", by_registration[registration_id]["sku_id"], reason
+                _("%(sku)s: %(reason)s (tried again later)"),
+                sku=by_registration[registration_id]["sku_id"],
+                reason=reason,
             )
             log.add("deferred")
         if result.held:
@@ -217,16 +226,23 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
                 now,
             )
             for registration_id, reason in result.held.items():
-                log.say("%s held: %s", by_registration[registration_id]["sku_id"], reason)
+                log.say(
+                    _("%(sku)s held: %(reason)s"),
+                    sku=by_registration[registration_id]["sku_id"],
+                    reason=reason,
+                )
             log.add("held", len(result.held))
         sent = [by_registration[registration_id] for registration_id in result.accepted]
         _done(store, sent, now, uncertain=set(result.uncertain))
         if result.uncertain:
             log.add("to_verify", len(result.uncertain))
             log.say(
-                "%d rows were written after a timeout: read back in %d s",
-                len(result.uncertain),
-                settings.SYNC_VERIFY_SECONDS,
+                _(
+                    "%(count)d rows may have been written after a timeout: "
+                    "read back in %(seconds)d s."
+                ),
+                count=len(result.uncertain),
+                seconds=settings.SYNC_VERIFY_SECONDS,
             )
         log.add("pushed", len(sent))
         log.save()  # the page's progress bar reads the run between batches
@@ -234,7 +250,6 @@ def _push(store: Store, log: RunLog, now: dt.datetime) -> SyncRun:
             status = SyncRun.Status.PARTIAL
     if unbound_seen and status == SyncRun.Status.SUCCEEDED:
         status = SyncRun.Status.PARTIAL
-    log.say("%d pushed, %d failed", log.counts.get("pushed", 0), log.counts.get("failed", 0))
     return log.finish(status, error)
 
 
@@ -249,7 +264,7 @@ def _verify(
     try:
         shown = adapter.stock_of([row["update"].registration_id for row in due])
     except PlatformError as exc:
-        log.say("read-back failed (%s): pushing again instead", exc)
+        log.say(_("Read-back failed (%(error)s): pushing again instead."), error=exc)
         return work
     confirmed = [
         row for row in due if shown.get(row["update"].registration_id) == row["update"].quantity
@@ -259,7 +274,7 @@ def _verify(
     late = len(due) - len(confirmed)
     if late:
         log.add("late_writes_repaired", late)
-        log.say("%d SKUs showed an older value written late: pushed again", late)
+        log.say(_("%(count)d SKUs showed an older value written late: pushed again."), count=late)
     confirmed_ids = {row["id"] for row in confirmed}
     return [row for row in work if row["id"] not in confirmed_ids]
 

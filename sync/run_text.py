@@ -7,9 +7,11 @@ only their reading lives here, so an old run reads like a new one."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import ngettext_lazy, pgettext
+from django.utils.translation import gettext, ngettext_lazy, pgettext
+from django.utils.translation import gettext_lazy as _
 
 # The order counts are read in: what a run found before what it did, problems last.
 KEY_ORDER = [
@@ -161,3 +163,46 @@ def counts_sentence(kind: str, counts: Mapping[str, int]) -> str:
     keys = sorted(counts, key=lambda key: (order.get(key, len(order)), key))
     separator = pgettext("between the counts of a run", ", ")
     return separator.join(count_phrase(kind, key, int(counts[key] or 0)) for key in keys)
+
+
+# --- a run's log lines, read in the reader's language ---------------------------------
+
+# The template of a run's last line: its status, its counts and its error, each read at
+# display time (the status's label, the counts in words, the error as the platform gave it).
+FINISHED_LINE = "run.finished"
+FINISHED_WITH_COUNTS = _("%(status)s (%(counts)s)")
+FINISHED_WITH_ERROR = _("%(status)s: %(error)s")
+FINISHED_WITH_BOTH = _("%(status)s (%(counts)s): %(error)s")
+
+
+def _finished_text(params: Mapping[str, Any]) -> str:
+    from .models import SyncRun
+
+    status = params.get("status", "")
+    label = str(SyncRun.Status(status).label) if status in SyncRun.Status.values else status
+    counts = counts_sentence(params.get("kind", ""), params.get("counts") or {})
+    error = params.get("error", "")
+    if counts and error:
+        return str(FINISHED_WITH_BOTH % {"status": label, "counts": counts, "error": error})
+    if counts:
+        return str(FINISHED_WITH_COUNTS % {"status": label, "counts": counts})
+    if error:
+        return str(FINISHED_WITH_ERROR % {"status": label, "error": error})
+    return label
+
+
+def line_text(template: str, params: Any, message: str) -> str:
+    """A log line in the active language: its template translated and filled with its
+    values; the English text it was written as when it has no template or the
+    translation does not fit its values."""
+    if not template:
+        return message
+    try:
+        if template == FINISHED_LINE:
+            return _finished_text(params)
+        text = gettext(template)
+        if params:
+            text = text % (tuple(params) if isinstance(params, list) else params)
+        return text
+    except (KeyError, TypeError, ValueError):
+        return message

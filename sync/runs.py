@@ -13,6 +13,7 @@ what it had done. A task delivered twice never relabels a run another worker hol
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -23,7 +24,8 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from stores.models import Store
@@ -31,6 +33,7 @@ from stores.models import Store
 from .errors import PlatformError
 from .leases import job_lease, lease_extend, lease_ttl
 from .models import RunEvent, SyncRun
+from .run_text import FINISHED_LINE
 
 logger = logging.getLogger("sync.runs")
 
@@ -40,6 +43,7 @@ MSG_INTERRUPTED = _(
 )
 MSG_LEASE_LOST = _("Another run took the store over: this one stopped.")
 MSG_NO_REASON = _("%(error)s, with no message.")
+MSG_TAKEN_OVER = _("Took the store over from interrupted runs (%(count)d).")
 MSG_FAILED_SILENTLY = _("The run failed without saying why: see its log.")
 
 
@@ -109,15 +113,35 @@ class RunLog:
 
     seq: int | None = None  # the last line of the live log written (read on first use)
 
-    def say(self, message: str, *args: Any) -> None:
-        self.emit(RunEvent.Level.INFO, message % args if args else message)
+    def say(self, message: str | Promise, *args: Any, **values: Any) -> None:
+        """Log a line: ``message`` is a lazy translation (or a plain English text) with
+        its values by position (``%s``) or by name (``%(name)s``, which a translation may
+        reorder); the page shows it in the reader's language."""
+        self.emit(RunEvent.Level.INFO, message, list(args) or values)
 
-    def warn(self, message: str, *args: Any) -> None:
-        self.problem = message % args if args else message
-        self.emit(RunEvent.Level.WARNING, self.problem)
+    def warn(self, message: str | Promise, *args: Any, **values: Any) -> None:
+        self.problem = self.emit(RunEvent.Level.WARNING, message, list(args) or values)
 
-    def emit(self, level: str, text: str) -> None:
-        """One line of the live log (the run page streams it at once) and of the run's text."""
+    def emit(
+        self,
+        level: str,
+        message: str | Promise,
+        values: list[Any] | dict[str, Any] | None = None,
+    ) -> str:
+        """One line of the live log (the run page streams it at once) and of the run's
+        text: kept as its template and values, and as its English text (returned)."""
+        template = _msgid(message)
+        if isinstance(values, list):
+            values = [_plain(value) for value in values]
+        else:
+            values = {name: _plain(value) for name, value in (values or {}).items()}
+        text = template
+        if values:
+            text = template % (tuple(values) if isinstance(values, list) else values)
+        self._write(level, text, template, values)
+        return text
+
+    def _write(self, level: str, text: str, template: str, values: list | dict) -> None:
         now = timezone.now()
         self.lines.append(f"{now:%H:%M:%S} {text}")
         logger.log(
@@ -132,7 +156,15 @@ class RunLog:
         if self.seq is None:
             self.seq = RunEvent.objects.filter(run=self.run).aggregate(m=Max("seq"))["m"] or 0
         self.seq += 1
-        RunEvent.objects.create(run=self.run, seq=self.seq, at=now, level=level, message=text)
+        RunEvent.objects.create(
+            run=self.run,
+            seq=self.seq,
+            at=now,
+            level=level,
+            message=text,
+            template=template,
+            params=values,
+        )
 
     def save(self, **fields: Any) -> None:
         if fields.get("finished_at") is None:
@@ -152,16 +184,39 @@ class RunLog:
             # A failed run always says why: the last warning it logged, else that it did not.
             error = self.problem or str(MSG_FAILED_SILENTLY)
         counts = ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items()))
-        label = str(SyncRun.Status(status).label) if status in SyncRun.Status.values else status
-        self.emit(
+        with translation.override("en"):
+            label = str(SyncRun.Status(status).label) if status in SyncRun.Status.values else status
+        self._write(
             RunEvent.Level.ERROR if error else RunEvent.Level.INFO,
             f"{label}" + (f" ({counts})" if counts else "") + (f": {error}" if error else ""),
+            FINISHED_LINE,
+            {"kind": self.run.kind, "status": status, "counts": dict(self.counts), "error": error},
         )
         self.save(status=status, error=error[:2000], finished_at=timezone.now())
         return self.run
 
     def cancelled(self) -> bool:
         return SyncRun.objects.filter(pk=self.run.pk, cancel_requested=True).exists()
+
+
+def _msgid(message: str | Promise) -> str:
+    """A lazy translation's English msgid (the language the log is kept in); a plain
+    string is taken as the msgid it is."""
+    if isinstance(message, Promise):
+        with translation.override("en"):
+            return str(message)
+    return message
+
+
+def _plain(value: Any) -> Any:
+    """A log line's value as JSON keeps it: numbers as they are, a time in the site's
+    zone (the way the pages write times), anything else as its text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dt.datetime):
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        return f"{local:%Y-%m-%d %H:%M:%S}"
+    return str(value)
 
 
 def run_start(store: Store, kind: str, operator: str = "system") -> RunLog:
@@ -222,15 +277,15 @@ def run_job(
         log = RunLog(run, keeper=keeper)
         interrupted = _interrupted_close(key, run)
         if interrupted:
-            log.say("took the store over from %d interrupted run(s)", interrupted)
+            log.say(MSG_TAKEN_OVER, count=interrupted)
         keeper.start()
         try:
             return work(log)
         except LeaseLost as exc:
-            log.say(str(exc))
+            log.say(MSG_LEASE_LOST)
             return log.finish(SyncRun.Status.INTERRUPTED, str(exc))
         except PlatformError as exc:
-            log.say("stopped: %s", reason_of(exc))
+            log.say(_("Stopped: %(reason)s"), reason=reason_of(exc))
             return log.finish(SyncRun.Status.FAILED, reason_of(exc))
         except Exception as exc:
             text = str(exc).strip()

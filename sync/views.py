@@ -205,7 +205,9 @@ def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
             "error": run.error,
             # The error read for a merchant (the raw text stays in "error").
             "error_text": explain(run.error, store_id=run.store_id).message if run.error else "",
-            "log": run.log.splitlines()[-5:],
+            # The last lines of the live log, in the reader's language (an old run's text).
+            "log": [event.text for event in run.events.order_by("-seq")[:5]][::-1]
+            or run.log.splitlines()[-5:],
             "finished": run.finished_at is not None,
         }
     )

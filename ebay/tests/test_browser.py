@@ -104,8 +104,8 @@ def test_an_offers_read_streams_live_stops_and_resumes(
     tab.click("input[value='Read eBay offers']")
     tab.wait_for_url(re.compile(r"/dashboard/runs/\d+/$"))
     first = int(re.search(r"/runs/(\d+)/$", tab.url).group(1))
-    # Lines arrive while the page stays open: "N SKUs to read", then more.
-    tab.wait_for_selector("#run-log .line >> text=SKUs to read offers of")
+    # Lines arrive while the page stays open: "Offers to read for N SKUs", then more.
+    tab.wait_for_selector("#run-log .line >> text=Offers to read for")
     # A progress line written after the page opened reaches it.
     tab.wait_for_selector("#run-log .line >> text=10 of 43 SKUs read")
     tab.screenshot(path=str(SCREENSHOTS / "ebay_offers_live.png"), full_page=True)
@@ -121,7 +121,7 @@ def test_an_offers_read_streams_live_stops_and_resumes(
     done_first = stopped.counts["stored"]
     assert 5 <= done_first < SKUS + 3
     assert f"{done_first} records saved" in tab.inner_text("#run-progress")
-    assert "stopped by staff between SKUs" in tab.inner_text("#run-log")
+    assert "Stopped by staff between SKUs" in tab.inner_text("#run-log")
     assert not tab.query_selector("#run-stop")
     tab.screenshot(path=str(SCREENSHOTS / "ebay_offers_stopped.png"), full_page=True)
 
@@ -130,7 +130,7 @@ def test_an_offers_read_streams_live_stops_and_resumes(
     tab.wait_for_url(re.compile(r"/dashboard/runs/\d+/$"))
     tab.wait_for_selector("#run-state[data-status=succeeded]", timeout=30_000)
     log = tab.inner_text("#run-log")
-    assert f"resuming where run {first} stopped" in log
+    assert f"Going on where run {first} stopped." in log
     second = SyncRun.objects.exclude(pk=first).get(
         kind=SyncRun.Kind.CATALOG, details__part="offers"
     )

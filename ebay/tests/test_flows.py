@@ -227,7 +227,7 @@ def test_the_inventory_read_stores_every_item_without_prices_and_resumes_after_a
     monkeypatch.setattr(RunLog, "cancelled", lambda self: False)
     second = catalog_run(store_id=STORE, part="inventory")
     assert second.status == SyncRun.Status.SUCCEEDED
-    assert "resuming where run" in second.log
+    assert "Going on where run" in second.log
     assert second.counts["stored"] == 10  # what the first stored, and the rest
     assert second.details["resume"] is None
     extra = EbayListing.objects.get(store_id=STORE, ebay_sku="Extra-3")
@@ -242,7 +242,7 @@ def test_the_inventory_read_stores_every_item_without_prices_and_resumes_after_a
     assert EbayListing.objects.filter(store_id=STORE).count() == 10
     # A third run starts from the beginning: the second one finished.
     third = catalog_run(store_id=STORE, part="inventory")
-    assert "resuming" not in third.log
+    assert "Going on where run" not in third.log
 
 
 def test_the_offers_read_retries_a_failed_sku_and_feeds_the_bindings(ebay_world):
@@ -274,7 +274,7 @@ def test_the_store_page_starts_a_read_and_its_run_page_follows_it(
     assert response["Location"] == reverse("sync:run", args=[run.pk])
     assert run.status == SyncRun.Status.SUCCEEDED  # tasks run inline in the tests
     html = client.get(response["Location"]).content.decode()
-    assert "fetched 3, stored 3" in html
+    assert "succeeded (3 records fetched from the platform, 3 records saved)" in html
     assert client.post(reverse("ebay:catalog", args=[STORE, "prices"])).status_code == 404
 
 

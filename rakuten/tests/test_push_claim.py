@@ -89,4 +89,4 @@ def test_a_push_stopped_by_staff_keeps_the_rest_due(engine, many, monkeypatch):
     assert set(left.values_list("attempts", flat=True)) == {0}
     assert all("stopped by staff" in error for error in left.values_list("last_error", flat=True))
     assert all(at <= timezone.now() for at in left.values_list("next_attempt_at", flat=True))
-    assert "stopped by staff after 400" in run.log
+    assert "Stopped by staff after 400 of" in run.log

@@ -40,7 +40,7 @@ def test_a_dead_workers_store_is_taken_over_and_its_run_closed_interrupted(engin
     assert dead.status == SyncRun.Status.INTERRUPTED
     assert f"run {run.pk} took the store over" in dead.error
     assert dead.finished_at is not None
-    assert "took the store over from 1 interrupted run(s)" in run.log
+    assert "Took the store over from interrupted runs (1)." in run.log
 
 
 def test_a_task_delivered_twice_leaves_a_run_another_worker_holds_alone(engine):

@@ -210,6 +210,14 @@ def test_a_sku_sync_names_the_skus_that_differ_and_the_chart_steps(page, shop, l
         language, counts_sentence, "sku_sync", run.counts
     )
     assert "Asia/Tokyo" in page.inner_text("#content-main")
+    # Its log in the page's language: the line that names the SKU, and the last line.
+    differs = run.events.filter(template__contains="(not overwritten)").first()
+    last = run.events.latest("seq")
+    log = page.inner_text("#run-log")
+    for line in (differs, last):
+        shown = in_language(language, lambda event: event.text, line)
+        assert shown in log
+        assert (shown == line.message) == (language == "en" and line != last)
     snap(page, "sku_sync_run", language)
     # The SKU's chart: steps, a point per event with what it was, gridlines.
     differ.locator("a").click()

@@ -5,6 +5,8 @@ import asyncio
 import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from inventory_site.permissions import groups_ensure
 from stores.models import Store
@@ -44,6 +46,70 @@ def test_a_runs_lines_are_events_in_order_and_its_end_says_how_it_went(run):
     RunLog(SyncRun.objects.get(pk=run.pk)).say("later")
     assert RunEvent.objects.filter(run=run).latest("seq").seq == 4
     assert "first 1" in SyncRun.objects.get(pk=run.pk).log
+
+
+class TestLinesInTheReadersLanguage:
+    """A line is kept as its English msgid and values, and read in the page's language."""
+
+    def test_a_line_is_kept_in_english_and_shown_in_japanese(self, client, run):
+        log = RunLog(run)
+        log.say(gettext_lazy("Order %(order)s: not found on the platform."), order="A-1")
+        log.add("pushed", 2)
+        log.finish(SyncRun.Status.SUCCEEDED)
+        first, last = RunEvent.objects.filter(run=run).order_by("seq")
+        assert first.message == "Order A-1: not found on the platform."
+        assert (first.template, first.params) == (
+            "Order %(order)s: not found on the platform.",
+            {"order": "A-1"},
+        )
+        assert last.message == "succeeded (pushed 2)"
+        with translation.override("ja"):
+            assert first.text == "注文 A-1：プラットフォームに見つかりません。"
+            assert last.text == "成功（2 件のSKUをプッシュ）"
+        member(client, "viewer")
+        html = client.get(
+            reverse("sync:run", args=[run.pk]), headers={"accept-language": "ja"}
+        ).content.decode()
+        assert "注文 A-1：プラットフォームに見つかりません。" in html
+        data = client.get(
+            reverse("sync:run_events", args=[run.pk]), headers={"accept-language": "ja"}
+        ).json()
+        assert [event["message"] for event in data["events"]] == [
+            "注文 A-1：プラットフォームに見つかりません。",
+            "成功（2 件のSKUをプッシュ）",
+        ]
+
+    def test_a_failed_runs_last_line_reads_its_counts_and_error_in_words(self, run):
+        log = RunLog(run)
+        log.add("failed", 1)
+        log.finish(SyncRun.Status.FAILED, "HTTP 500")
+        last = RunEvent.objects.filter(run=run).latest("seq")
+        assert last.message == "failed (failed 1): HTTP 500"
+        with translation.override("en"):
+            assert last.text == "failed (1 SKU failed): HTTP 500"
+        with translation.override("zh-hans"):
+            assert last.text == "失败（1 个SKU失败）：HTTP 500"
+
+    def test_values_are_kept_as_json_keeps_them(self, run, settings):
+        import datetime as dt
+
+        settings.TIME_ZONE = "Asia/Tokyo"
+        at = dt.datetime(2026, 1, 5, 0, 30, tzinfo=dt.UTC)
+        RunLog(run).say("from %s, %d rows, %s", at, 3, ValueError("bad"))
+        line = RunEvent.objects.get(run=run)
+        assert line.params == ["2026-01-05 09:30:00", 3, "bad"]
+        assert line.message == line.text == "from 2026-01-05 09:30:00, 3 rows, bad"
+
+    def test_a_line_from_before_templates_or_one_that_does_not_fit_shows_its_text(self, run):
+        old = RunEvent.objects.create(run=run, seq=1, message="written long ago 100%")
+        assert old.text == "written long ago 100%"
+        broken = RunEvent.objects.create(
+            run=run, seq=2, message="the English", template="%(missing)s", params={"x": 1}
+        )
+        assert broken.text == "the English"
+        plain = RunLog(run)
+        plain.say("100% done")  # no values: never %-formatted
+        assert RunEvent.objects.get(run=run, seq=3).text == "100% done"
 
 
 def test_the_json_read_gives_the_lines_after_n(client, run):
@@ -125,6 +191,26 @@ def test_the_stream_sends_every_line_with_its_id_and_ends(async_client, run):
     assert "id: 1\n" not in resumed
     assert "id: 2\n" not in resumed
     assert "id: 3\n" in resumed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_reads_its_lines_and_end_in_the_readers_language(async_client, run):
+    log = RunLog(run)
+    log.say(gettext_lazy("Order %(order)s: not found on the platform."), order="A-1")
+    log.add("pushed", 2)
+    log.finish(SyncRun.Status.SUCCEEDED)
+    user = User.objects.create_superuser("root", password="pw")
+
+    async def go():
+        await async_client.aforce_login(user)
+        url = reverse("sync:run_stream", args=[run.pk])
+        return await read_stream(async_client, url, headers={"accept-language": "ja"})
+
+    with translation.override("en"):
+        whole = asyncio.run(go())
+    assert '"message": "注文 A-1：プラットフォームに見つかりません。"' in whole
+    assert '"message": "成功（2 件のSKUをプッシュ）"' in whole
+    assert '"counts_text": "2 件のSKUをプッシュ"' in whole.rstrip().splitlines()[-1]
 
 
 @pytest.mark.django_db(transaction=True)
