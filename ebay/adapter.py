@@ -464,10 +464,26 @@ class EbayAdapter(NoFollowups):
     @classmethod
     def account(cls, store: Store) -> AccountState:
         """Connected or not, and the button that (re)connects it (eBay's consent page)."""
+        return cls.accounts([store])[store.store_id]
+
+    @classmethod
+    def accounts(cls, stores: Sequence[Store]) -> dict[str, AccountState]:
+        """Each store's account state, by store id: one query however many stores (the
+        dashboard shows every store's)."""
+        connections = {
+            connection.store_id: connection
+            for connection in EbayConnection.objects.filter(store__in=list(stores))
+        }
+        return {
+            store.store_id: cls._account_state(store, connections.get(store.store_id))
+            for store in stores
+        }
+
+    @classmethod
+    def _account_state(cls, store: Store, connection: EbayConnection | None) -> AccountState:
         from django.urls import reverse
 
         url = reverse("ebay:connect", args=[store.store_id])
-        connection = EbayConnection.objects.filter(store=store).first()
         if connection is None or not connection.connected_at:
             return AccountState(
                 connected=False,

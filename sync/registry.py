@@ -5,6 +5,8 @@ The engine reaches a platform only through here, so it imports no platform app.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -66,6 +68,20 @@ def store_account(store: Store) -> AccountState | None:
     platform whose credentials are enough."""
     account = getattr(adapter_class(store.platform_type), "account", None)
     return account(store) if account is not None else None
+
+
+def store_accounts(stores: Iterable[Store]) -> dict[str, AccountState]:
+    """``store_account`` of many stores, by store id (stores of a platform without accounts
+    are left out): one call, so one query, per platform that has them."""
+    by_platform: dict[str, list[Store]] = defaultdict(list)
+    for store in stores:
+        by_platform[store.platform_type].append(store)
+    found: dict[str, AccountState] = {}
+    for platform, group in by_platform.items():
+        accounts = getattr(adapter_class(platform), "accounts", None)
+        if accounts is not None:
+            found.update(accounts(group))
+    return found
 
 
 MSG_API_URL = _(

@@ -37,7 +37,7 @@ from .adapters import AccountState
 from .charts import HourlyChart, hourly_chart, hours_back
 from .error_messages import Explanation, explain
 from .models import Order, OrderLine, QuarantinedOrder, SyncRun
-from .registry import platforms, store_account
+from .registry import platforms, store_accounts
 
 LICENCE_WARNING = dt.timedelta(days=14)
 # A change waiting longer than this to reach a store is worth a look.
@@ -284,6 +284,7 @@ def store_health(now: dt.datetime | None = None) -> list[StoreHealth]:
     )
     hours = hours_back(now, CHART_HOURS)
     activity = activity_by_hour(hours[0])
+    accounts = store_accounts(stores)
     rows = []
     for store in stores:
         sid = store.store_id
@@ -302,7 +303,7 @@ def store_health(now: dt.datetime | None = None) -> list[StoreHealth]:
                 oversold=oversold.get(sid, 0),
                 repaired=reconcile.counts.get("repaired", 0) if reconcile else 0,
                 drift=reconcile.counts.get("drift") if reconcile else None,
-                account=store_account(store),
+                account=accounts.get(sid),
                 orders_chart=hourly_chart(activity["orders"].get(sid, {}), hours),
                 pushes_chart=hourly_chart(activity["pushes"].get(sid, {}), hours),
                 failures_chart=hourly_chart(activity["failures"].get(sid, {}), hours),

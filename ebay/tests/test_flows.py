@@ -285,3 +285,27 @@ def test_the_dashboard_says_which_ebay_store_must_be_reconnected(ebay_world, cli
     assert "eBay refused the connection (revoked)" in html
     # The other eBay stores are connected: nothing to do there.
     assert html.count("Reconnect eBay account") == 1
+
+
+def test_the_dashboard_reads_every_ebay_account_at_once(ebay_world, client, admin):
+    """The account state of every eBay store costs one query, however many stores."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from events.actors import Actor
+
+    def dashboard() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("sync:dashboard")).content.decode()
+        return len(captured), page
+
+    few, _page = dashboard()
+    for store_id in ("eb-d", "eb-e", "eb-f"):
+        ebay_world.store_add(store_id, Actor.cli("test"))
+    EbayConnection.objects.filter(store_id="eb-f").delete()
+    many, page = dashboard()
+    assert many == few
+    # Each store's card still says its own: eb-f asks to be connected, the others not.
+    cards = {card.split('"', 1)[0]: card for card in page.split('id="card-')[1:]}
+    assert sorted(cards) == ["eb-a", "eb-b", "eb-c", "eb-d", "eb-e", "eb-f"]
+    assert [sid for sid, card in cards.items() if "account needs connecting" in card] == ["eb-f"]
