@@ -314,16 +314,21 @@ class PollShops:
     def holdings(self, store_id: str) -> dict[str, dict[str, int]]:
         """What each order of the shop holds now, by our SKU id: a line's units unless it was
         removed, nothing once the order is cancelled (the ledger must net to this)."""
+        return self.order_states(store_id)[0]
+
+    def order_states(self, store_id: str) -> tuple[dict[str, dict[str, int]], set[str]]:
+        """``holdings`` and the numbers of the cancelled orders, from one read of the shop."""
         held: dict[str, dict[str, int]] = {}
+        cancelled: set[str] = set()
         for order in self._call("GET", f"/shops/{store_id}/orders")["orders"]:
             units: Counter[str] = Counter()
+            gone = order["orderProgress"] == 900
+            if gone:
+                cancelled.add(order["orderNumber"])
             for line in order["lines"]:
-                cancelled = order["orderProgress"] == 900
-                units[line["variantId"].lower()] += (
-                    0 if line["deleted"] or cancelled else line["units"]
-                )
+                units[line["variantId"].lower()] += 0 if line["deleted"] or gone else line["units"]
             held[order["orderNumber"]] = dict(units)
-        return held
+        return held, cancelled
 
     def shown(self, store_id: str) -> dict[str, int]:
         """What the shop shows, by variant id."""

@@ -133,3 +133,34 @@ def test_latency_through_a_real_qcluster():
     pid = int(re.search(r"qcluster \(pid (\d+),", out).group(1))
     assert not Path(f"/proc/{pid}").exists()  # stopped with SIGTERM, waited for
     assert scratch_left() == []
+
+
+class TestOrderDifferences:
+    """The consistency check's reading: after the polls, a cancellation of an older order
+    may wait for its re-read tier (its units still held); after the sweep nothing may."""
+
+    held = {"A-1": {"mug": 2}, "A-2": {}, "A-3": {}, "A-4": {"cup": 1}}
+    cancelled = {"A-2", "A-3"}
+
+    def differences(self, net, strict):
+        from demo.management.commands.bench_poll import order_differences
+
+        return order_differences(self.held, self.cancelled, net, strict=strict)
+
+    def test_a_ledger_that_nets_to_every_order_passes(self):
+        assert self.differences({"A-1": {"mug": 2}, "A-4": {"cup": 1}}, strict=True) == ([], [])
+
+    def test_a_cancellation_not_read_yet_waits_after_the_polls_and_fails_after_the_sweep(self):
+        net = {"A-1": {"mug": 2}, "A-2": {"mug": 1}, "A-4": {"cup": 1}}
+        assert self.differences(net, strict=False) == ([], ["A-2"])
+        wrong, waiting = self.differences(net, strict=True)
+        assert waiting == []
+        assert wrong == ["A-2: the sandbox holds {}, the ledger nets {'mug': 1}"]
+
+    def test_anything_else_fails_even_after_the_polls(self):
+        # Units given back twice on a cancelled order (an oversell risk), an open order's
+        # units lost, an order the ledger holds that the sandbox does not know.
+        net = {"A-1": {"mug": 1}, "A-3": {"mug": -1}, "A-4": {"cup": 1}, "X-9": {"cup": 1}}
+        wrong, waiting = self.differences(net, strict=False)
+        assert waiting == []
+        assert [line.split(":")[0] for line in wrong] == ["A-1", "A-3", "X-9"]

@@ -221,6 +221,31 @@ class Spec:
     moves: list[tuple[int, dt.datetime]]
 
 
+def order_differences(
+    held: dict[str, dict[str, int]],
+    cancelled: set[str],
+    net: dict[str, dict[str, int]],
+    *,
+    strict: bool = True,
+) -> tuple[list[str], list[str]]:
+    """(the orders whose ledger net differs from what the sandbox order holds, described;
+    the cancelled orders whose units the ledger still holds, which wait for their re-read
+    tier). Only a cancellation not yet read may wait, and only when not ``strict``: the
+    ledger then holds more than the order, so stock is under-reported, never oversold."""
+    wrong: list[str] = []
+    waiting: list[str] = []
+    for number in sorted(set(held) | set(net)):
+        want = {sku: units for sku, units in held.get(number, {}).items() if units}
+        got = net.get(number, {})
+        if want == got:
+            continue
+        if not strict and number in cancelled and all(units > 0 for units in got.values()):
+            waiting.append(number)
+            continue
+        wrong.append(f"{number}: the sandbox holds {want}, the ledger nets {got}")
+    return wrong, waiting
+
+
 class Command(BaseCommand):
     help = "Measure what an order poll costs at N open orders, and order -> other stores latency."
 
@@ -703,7 +728,7 @@ class Command(BaseCommand):
                             f"poll {round_ + 1} {path:<8} {self._cost_text(cost)}"
                             + (f" | {skipped} changes had no order to act on" if skipped else "")
                         )
-                self._check(shops, "after the last poll")
+                self._check(shops, "after the last poll", strict=False)
                 if options["sweep"]:
                     at = start + dt.timedelta(minutes=options["polls"] + 1)
                     cost = self._poll(shops, at, NEW, sweep=True)
@@ -836,10 +861,12 @@ class Command(BaseCommand):
             f"429s {sum(c.limited for c in costs)}"
         )
 
-    def _check(self, shops: kit.PollShops, when: str) -> None:
+    def _check(self, shops: kit.PollShops, when: str, *, strict: bool = True) -> None:
         """Every order of A nets in the ledger to what the sandbox order holds; every
-        snapshot is the sum of its events."""
-        held = shops.holdings(SOURCE)
+        snapshot is the sum of its events. Not ``strict`` (after the polls): a cancellation
+        of an older order may still wait for its re-read tier, by design (the searches look
+        for cancellations among recent orders only): it is counted apart, and passes."""
+        held, cancelled = shops.order_states(SOURCE)
         net: dict[str, dict[str, int]] = defaultdict(dict)
         rows = (
             InventoryEvent.objects.filter(store_id=SOURCE, event_type__in=ORDER_EVENT_TYPES)
@@ -851,13 +878,7 @@ class Command(BaseCommand):
         for order_id, sku, total in rows:
             if total:
                 net[order_id][sku] = -total
-        wrong = []
-        for number in sorted(set(held) | set(net)):
-            want = {sku: units for sku, units in held.get(number, {}).items() if units}
-            if want != net.get(number, {}):
-                wrong.append(
-                    f"{number}: the sandbox holds {want}, the ledger nets {net.get(number, {})}"
-                )
+        wrong, waiting = order_differences(held, cancelled, net, strict=strict)
         drift = snapshot_drift()
         if wrong or drift:
             for line in wrong[:10]:
@@ -870,7 +891,13 @@ class Command(BaseCommand):
             raise CommandError(f"events lost or doubled {when}")
         self.say(
             f"consistency {when}: passed — all {len(held):,} orders of {SOURCE} net in the "
-            f"ledger to what the sandbox holds; snapshot_drift() empty",
+            f"ledger to what the sandbox holds; snapshot_drift() empty"
+            + (
+                f"; {len(waiting):,} cancellations of older orders wait for their re-read tier "
+                f"(their units still held: stock under-reported until then, never oversold)"
+                if waiting
+                else ""
+            ),
             self.style.SUCCESS,
         )
 
